@@ -1,0 +1,1 @@
+//! The HTTP API: one SigV4 pipeline, routing by service, one error mapping.

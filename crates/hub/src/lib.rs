@@ -1,0 +1,1 @@
+//! The findings hub: Security Hub semantics over the store and an in-memory findings index.
