@@ -1,1 +1,15 @@
-//! The HTTP API: one SigV4 pipeline, routing by service, one error mapping.
+//! The HTTP API of Fleetward: one listener, one request pipeline for every AWS service
+//! (SigV4 authentication, routing by the service in the credential scope, one error mapping),
+//! plus the unauthenticated `/health` and Prometheus `/metrics` endpoints.
+
+mod auth;
+mod error;
+mod keys;
+mod pipeline;
+mod route;
+mod securityhub;
+mod wire;
+
+pub use error::ApiError;
+pub use keys::KeyCache;
+pub use pipeline::{AppState, router};

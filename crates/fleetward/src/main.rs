@@ -1,1 +1,24 @@
-fn main() {}
+//! The `fleetward` binary: `serve` runs the service, `admin` manages accounts and keys.
+
+mod admin;
+mod cli;
+mod credentials;
+mod serve;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Serve(args) => serve::run(args).await,
+        cli::Command::Admin(args) => admin::run(args).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("fleetward: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

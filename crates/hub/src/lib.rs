@@ -1,1 +1,101 @@
-//! The findings hub: Security Hub semantics over the store and an in-memory findings index.
+//! The findings hub: what AWS Security Hub does with ASFF findings, on Fleetward's store.
+//!
+//! Findings live in the store as JSON; their filterable values also live in memory in a
+//! [`index::FindingsIndex`] so that GetFindings, insights and automation rules never scan the
+//! database. Small per-account settings (hub state, product subscriptions, automation rules)
+//! are cached in memory and written through to the store.
+
+mod action_targets;
+mod automation;
+mod error;
+mod findings;
+mod hub_state;
+mod index;
+mod input;
+mod insights;
+mod paging;
+mod products;
+mod retention;
+mod settings;
+mod tags;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+
+use fleetward_model::Clock;
+use fleetward_store::Store;
+
+pub use error::{HubError, HubResult};
+pub use products::{DEVICE_DEFENDER_AUDIT, DEVICE_DEFENDER_DETECT};
+pub use retention::RetentionReport;
+
+/// The authenticated caller of an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account_id: String,
+    /// Recorded as the identity in finding history.
+    pub identity: String,
+}
+
+/// The Security Hub service of one Fleetward node.
+pub struct Hub {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    region: String,
+    settings: settings::SettingsCache,
+    index: std::sync::RwLock<index::FindingsIndex>,
+    /// Finding writes are serialised: the merge rules read the stored finding and the index
+    /// must change in the same order as the store.
+    write_lock: tokio::sync::Mutex<()>,
+    next_seq: AtomicI64,
+}
+
+impl Hub {
+    /// Opens the hub, rebuilding the in-memory findings index from the store.
+    pub async fn open(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        region: &str,
+    ) -> HubResult<Self> {
+        let (index, max_seq) = index::FindingsIndex::load(store.as_ref()).await?;
+        Ok(Self {
+            settings: settings::SettingsCache::new(store.clone()),
+            store,
+            clock,
+            region: region.to_string(),
+            index: std::sync::RwLock::new(index),
+            write_lock: tokio::sync::Mutex::new(()),
+            next_seq: AtomicI64::new(max_seq + 1),
+        })
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Number of findings held, over all accounts.
+    pub fn finding_count(&self) -> usize {
+        self.read_index().len()
+    }
+
+    fn read_index(&self) -> std::sync::RwLockReadGuard<'_, index::FindingsIndex> {
+        self.index.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_index(&self) -> std::sync::RwLockWriteGuard<'_, index::FindingsIndex> {
+        self.index.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn arn(&self, account_id: &str, resource: &str) -> String {
+        fleetward_model::arn("securityhub", &self.region, account_id, resource)
+    }
+
+    /// Fails with InvalidAccessException unless the caller's account has the hub enabled.
+    async fn require_enabled(&self, caller: &Caller) -> HubResult<Arc<settings::AccountSettings>> {
+        let settings = self.settings.get(&caller.account_id).await?;
+        if settings.hub.is_none() {
+            return Err(HubError::not_subscribed(&caller.account_id));
+        }
+        Ok(settings)
+    }
+}

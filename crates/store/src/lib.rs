@@ -1,1 +1,201 @@
 //! Persistence behind one trait: SQLite (embedded default) and PostgreSQL.
+//!
+//! Every service talks to [`Store`]; [`open`] picks the backend from the URL, creates the
+//! database if needed and applies the embedded migrations. Both backends share the SQL in
+//! [`sql`] (numbered `$N` placeholders work on both) and one implementation of the trait
+//! (`shared.rs`); they differ only in how they connect. One conformance suite
+//! (`tests/conformance`) runs against both.
+//!
+//! Times are epoch milliseconds, ids and JSON bodies are text.
+
+mod error;
+mod postgres;
+mod shared;
+pub mod sql;
+mod sqlite;
+
+use std::sync::Arc;
+
+pub use error::StoreError;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// Result of every store call.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// One tenant account.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccountRow {
+    pub account_id: String,
+    pub name: String,
+    pub created_ms: i64,
+}
+
+/// One SigV4 access key. The account must exist (foreign key).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccessKeyRow {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub account_id: String,
+    /// `"Active"` or `"Inactive"`; the schema rejects anything else.
+    pub status: String,
+    pub created_ms: i64,
+}
+
+/// Small configuration objects of every service, stored as JSON text (insights, action
+/// targets, automation rules, hub state, product subscriptions, tags...).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Document {
+    pub account_id: String,
+    pub kind: String,
+    pub key: String,
+    pub body: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// One ASFF finding. `seq` is assigned by the caller (unique, increasing at creation, never
+/// reused) and is the primary key; (account_id, product_arn, id) is unique too.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredFinding {
+    pub seq: i64,
+    pub account_id: String,
+    pub product_arn: String,
+    pub id: String,
+    pub updated_at_ms: i64,
+    pub record_state: String,
+    pub customer_fields: i64,
+    /// The finding as JSON text.
+    pub body: String,
+}
+
+/// One entry of a finding's history (GetFindingHistory).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct HistoryRecord {
+    pub account_id: String,
+    pub product_arn: String,
+    pub finding_id: String,
+    pub update_time_ms: i64,
+    pub created: bool,
+    pub source_type: String,
+    pub identity: String,
+    pub updates_json: String,
+}
+
+/// Persistence of every service. Implemented by [`SqliteStore`] and [`PgStore`].
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    // --- accounts and access keys ---
+
+    /// Creates the account; `false` if it existed (then it is left unchanged).
+    async fn create_account(&self, row: &AccountRow) -> Result<bool>;
+    async fn get_account(&self, account_id: &str) -> Result<Option<AccountRow>>;
+    /// All accounts, ordered by account id.
+    async fn list_accounts(&self) -> Result<Vec<AccountRow>>;
+    /// Inserts the key: [`StoreError::AlreadyExists`] if the id exists,
+    /// [`StoreError::Constraint`] if the account does not exist or the status is invalid.
+    async fn put_access_key(&self, row: &AccessKeyRow) -> Result<()>;
+    async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRow>>;
+    /// The keys of one account, or of all accounts; ordered by creation time, then id.
+    async fn list_access_keys(&self, account_id: Option<&str>) -> Result<Vec<AccessKeyRow>>;
+    /// `false` if the key is unknown.
+    async fn set_access_key_status(&self, access_key_id: &str, status: &str) -> Result<bool>;
+
+    // --- documents ---
+
+    /// `false` (and nothing written) if (account, kind, key) exists.
+    async fn insert_document(&self, doc: &Document) -> Result<bool>;
+    /// Upsert; an existing row keeps its `created_ms`.
+    async fn put_document(&self, doc: &Document) -> Result<()>;
+    async fn get_document(&self, account_id: &str, kind: &str, key: &str)
+    -> Result<Option<Document>>;
+    /// Ordered by `created_ms`, then key.
+    async fn list_documents(&self, account_id: &str, kind: &str) -> Result<Vec<Document>>;
+    /// `false` if there was no such document.
+    async fn delete_document(&self, account_id: &str, kind: &str, key: &str) -> Result<bool>;
+
+    // --- findings ---
+
+    /// Upserts (by seq) all findings and appends all history records in ONE transaction:
+    /// all or nothing. If a seq appears twice in `findings`, the last one wins.
+    async fn write_findings(&self, findings: &[StoredFinding], history: &[HistoryRecord])
+    -> Result<()>;
+    /// Findings with seq > `after_seq` in seq order, at most `limit` (used to rebuild the
+    /// in-memory index at start).
+    async fn scan_findings(&self, after_seq: i64, limit: usize) -> Result<Vec<StoredFinding>>;
+    /// Any order; missing seqs are skipped.
+    async fn get_findings_by_seq(&self, seqs: &[i64]) -> Result<Vec<StoredFinding>>;
+    /// Deletes in one transaction; returns how many existed.
+    async fn delete_findings(&self, seqs: &[i64]) -> Result<u64>;
+    /// The highest seq ever written, deleted findings included, so a caller that resumes
+    /// from it never reuses a seq; 0 when no finding was ever written.
+    async fn max_finding_seq(&self) -> Result<i64>;
+    /// History of one finding, oldest first (by update time, then insertion), with update
+    /// time in `[start_ms, end_ms]`, after the cursor, at most `limit`. The `i64` returned
+    /// with each record is its opaque cursor.
+    #[allow(clippy::too_many_arguments)]
+    async fn finding_history(
+        &self,
+        account_id: &str,
+        product_arn: &str,
+        finding_id: &str,
+        start_ms: i64,
+        end_ms: i64,
+        after_cursor: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, HistoryRecord)>>;
+    /// Deletes history records with update time < `before_ms`; returns how many.
+    async fn delete_history_before(&self, before_ms: i64) -> Result<u64>;
+
+    /// Closes the connection pools (waiting for checked-out connections). Calls made after
+    /// this fail.
+    async fn close(&self);
+}
+
+/// Opens (creating if needed) and migrates. `url` is either `sqlite://PATH`, `sqlite:PATH`,
+/// `sqlite::memory:` or a plain file path, or `postgres://...` / `postgresql://...`.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::open(url).await?))
+    } else if url.contains("://") && !url.starts_with("sqlite://") {
+        Err(StoreError::InvalidUrl(scheme_of(url)))
+    } else {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    }
+}
+
+/// The scheme only: the rest of a URL may hold a password.
+fn scheme_of(url: &str) -> String {
+    url.split("://").next().unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn unknown_schemes_are_refused_without_echoing_the_url() {
+        let err = open("mysql://root:hunter2@db/x").await.err().expect("refused");
+        assert!(matches!(&err, StoreError::InvalidUrl(s) if s == "mysql"), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn in_memory_sqlite_keeps_data_across_calls() {
+        let store = open("sqlite::memory:").await.expect("open");
+        let row = AccountRow { account_id: "1".into(), name: "n".into(), created_ms: 0 };
+        assert!(store.create_account(&row).await.expect("create"));
+        assert_eq!(store.get_account("1").await.expect("get"), Some(row));
+    }
+
+    #[tokio::test]
+    async fn plain_paths_open_sqlite_and_create_directories() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("nested/dir/store.db");
+        let store = open(path.to_str().expect("utf-8 path")).await.expect("open");
+        assert_eq!(store.backend(), "sqlite");
+        assert!(path.exists());
+    }
+}

@@ -1,0 +1,179 @@
+//! The one request pipeline: health and metrics, then SigV4, then the service named in the
+//! credential scope, then the operation, with every error mapped by [`ApiError`].
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{HeaderValue, Request, Response, StatusCode};
+use fleetward_hub::Hub;
+use fleetward_model::Clock;
+use fleetward_sigv4::RequestParts;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::keys::KeyCache;
+use crate::securityhub;
+use crate::wire::build_input;
+
+/// Largest request body read at all; BatchImportFindings has its own 6 MB limit below it.
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Security Hub's request size limit for BatchImportFindings (spec/security-hub.md 2.1).
+const MAX_IMPORT_BYTES: usize = 6 * 1024 * 1024;
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Arc<Hub>,
+    pub keys: Arc<KeyCache>,
+    pub clock: Arc<dyn Clock>,
+    pub region: String,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+/// The API router: every path goes through [`handle`].
+pub fn router(state: AppState) -> Router {
+    Router::new().fallback(handle).with_state(state)
+}
+
+async fn handle(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request<Body>,
+) -> Response<Body> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_string();
+    if parts.method == "GET" && path == "/health" {
+        return json_response(StatusCode::OK, r#"{"status":"ok"}"#.to_string());
+    }
+    if parts.method == "GET" && path == "/metrics" {
+        let text = state
+            .metrics
+            .as_ref()
+            .map(|h| h.render())
+            .unwrap_or_default();
+        let mut response = Response::new(Body::from(text));
+        response.headers_mut().insert(
+            "content-type",
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        );
+        return response;
+    }
+    let body = match to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return ApiError::new(
+                413,
+                "RequestEntityTooLargeException",
+                "Request body too large.",
+            )
+            .into_response();
+        }
+    };
+    let mut headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| value.to_str().ok().map(|v| (name.as_str(), v)))
+        .collect();
+    // HTTP/2 carries the host in the authority, not a header; clients sign it as `host`.
+    let authority = parts.uri.authority().map(|a| a.as_str().to_string());
+    if !parts.headers.contains_key("host") {
+        if let Some(authority) = authority.as_deref() {
+            headers.push(("host", authority));
+        }
+    }
+    let request = RequestParts {
+        method: parts.method.as_str(),
+        raw_path: &path,
+        raw_query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        body: &body,
+    };
+    let (service, operation, result) = serve_signed(&state, &request).await;
+    let status = match &result {
+        Ok(_) => 200,
+        Err(e) => e.status,
+    };
+    metrics::counter!(
+        "fleetward_api_requests_total",
+        "service" => service,
+        "operation" => operation,
+        "status" => status.to_string()
+    )
+    .increment(1);
+    metrics::histogram!("fleetward_api_request_seconds", "service" => service, "operation" => operation)
+        .record(started.elapsed().as_secs_f64());
+    match result {
+        Ok(output) => json_response(StatusCode::OK, output.to_string()),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Authenticates and runs one request; returns the service and operation names for metrics.
+async fn serve_signed(
+    state: &AppState,
+    request: &RequestParts<'_>,
+) -> (
+    &'static str,
+    &'static str,
+    Result<serde_json::Value, ApiError>,
+) {
+    let authenticated = match authenticate(state, request).await {
+        Ok(a) => a,
+        Err(e) => return ("unauthenticated", "none", Err(e)),
+    };
+    match authenticated.service.as_str() {
+        "securityhub" => {
+            let Some((operation, labels, query)) =
+                securityhub::resolve(request.method, request.raw_path)
+            else {
+                return (
+                    "securityhub",
+                    "unknown",
+                    Err(ApiError::unknown_operation(format!(
+                        "Fleetward's securityhub API has no operation {} {}.",
+                        request.method, request.raw_path
+                    ))),
+                );
+            };
+            if operation == securityhub::Operation::BatchImportFindings
+                && request.body.len() > MAX_IMPORT_BYTES
+            {
+                return (
+                    "securityhub",
+                    operation.name(),
+                    Err(ApiError::invalid_input(
+                        "The request exceeds the 6 MB limit of BatchImportFindings.",
+                    )),
+                );
+            }
+            let result = match build_input(request.body, labels, request.raw_query, query) {
+                Ok(input) => {
+                    securityhub::dispatch(&state.hub, &authenticated.caller, operation, input).await
+                }
+                Err(e) => Err(e),
+            };
+            ("securityhub", operation.name(), result)
+        }
+        other => (
+            "unknown",
+            "none",
+            Err(ApiError::new(
+                400,
+                "UnknownServiceException",
+                format!("Fleetward does not serve the '{other}' service at this endpoint."),
+            )),
+        ),
+    }
+}
+
+fn json_response(status: StatusCode, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    response
+}

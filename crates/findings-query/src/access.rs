@@ -1,0 +1,61 @@
+//! Direct reads of single values, for the hub's indexes and ordering keys.
+
+use std::borrow::Cow;
+
+use crate::catalog::{AttrId, attrs};
+use crate::interner::Interner;
+use crate::record::{DateValues, FindingRecord, MapPairs, NumValues, StrValues, find};
+
+/// The first value of a string attribute; borrowed unless stored as an interned prefix plus
+/// a tail.
+pub fn first_string<'a>(
+    rec: &'a FindingRecord,
+    interner: &'a Interner,
+    attr: AttrId,
+) -> Option<Cow<'a, str>> {
+    Some(
+        StrValues::new(find(rec, interner, attr)?)
+            .next()?
+            .text(rec, interner),
+    )
+}
+
+/// Every value of a string attribute, in finding order, without duplicates.
+pub fn string_values<'a>(
+    rec: &'a FindingRecord,
+    interner: &'a Interner,
+    attr: AttrId,
+) -> impl Iterator<Item = Cow<'a, str>> + 'a {
+    find(rec, interner, attr)
+        .map(StrValues::new)
+        .into_iter()
+        .flatten()
+        .map(move |s| s.text(rec, interner))
+}
+
+/// The first value of a number attribute.
+pub fn first_number(rec: &FindingRecord, interner: &Interner, attr: AttrId) -> Option<f64> {
+    NumValues::new(find(rec, interner, attr)?).next()
+}
+
+/// The first value of a date attribute, in epoch milliseconds.
+pub fn first_date(rec: &FindingRecord, interner: &Interner, attr: AttrId) -> Option<i64> {
+    DateValues::new(find(rec, interner, attr)?).next()
+}
+
+/// `UpdatedAt` in epoch milliseconds (the hub's ordering key).
+pub fn updated_at_ms(rec: &FindingRecord, interner: &Interner) -> Option<i64> {
+    first_date(rec, interner, attrs::UPDATED_AT)
+}
+
+/// The value of `key` in a map attribute (the first, for `Resources[].Tags` across resources).
+pub fn map_value<'a>(
+    rec: &'a FindingRecord,
+    interner: &'a Interner,
+    attr: AttrId,
+    key: &str,
+) -> Option<Cow<'a, str>> {
+    MapPairs::new(find(rec, interner, attr)?)
+        .find(|(k, _)| k.with_parts(rec, interner, |h, t| [h, t].concat() == key.as_bytes()))
+        .map(|(_, v)| v.text(rec, interner))
+}

@@ -1,0 +1,95 @@
+//! Command-line interface.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "fleetward",
+    version,
+    about = "Self-hosted security service for IoT fleets"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the service.
+    Serve(ServeArgs),
+    /// Manage accounts and access keys in the database.
+    Admin(AdminArgs),
+}
+
+/// Where the data lives; shared by `serve` and `admin`.
+#[derive(Args, Clone)]
+pub struct DataArgs {
+    /// Directory for the SQLite database, certificates and the credentials file.
+    #[arg(long, default_value = "./fleetward-data", env = "FLEETWARD_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Database URL; a `postgres://` URL selects PostgreSQL. Default: SQLite in the data dir.
+    #[arg(long, env = "FLEETWARD_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DataArgs {
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("fleetward.db").display()))
+    }
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Address of the HTTP API (all AWS-compatible services, /health and /metrics).
+    #[arg(long, default_value = "127.0.0.1:7440", env = "FLEETWARD_API_ADDR")]
+    pub api_addr: SocketAddr,
+    /// The AWS region this node answers for.
+    #[arg(long, default_value = "us-east-1", env = "FLEETWARD_REGION")]
+    pub region: String,
+}
+
+#[derive(Args)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create an account (twelve digits).
+    CreateAccount {
+        #[arg(long)]
+        account_id: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List accounts.
+    ListAccounts,
+    /// Create an access key for an account and print it in the AWS CLI credentials format.
+    CreateAccessKey {
+        #[arg(long)]
+        account_id: String,
+        /// Profile name of the printed credentials block.
+        #[arg(long, default_value = "default")]
+        profile: String,
+    },
+    /// List access keys (secrets are not shown).
+    ListAccessKeys {
+        #[arg(long)]
+        account_id: Option<String>,
+    },
+    /// Revoke an access key: requests signed with it are refused from then on.
+    RevokeAccessKey {
+        #[arg(long)]
+        access_key_id: String,
+    },
+}

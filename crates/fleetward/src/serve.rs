@@ -1,0 +1,154 @@
+//! `fleetward serve`: opens the store, makes sure the default account and its admin key
+//! exist, starts the API and stops cleanly on SIGINT or SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fleetward_api::{AppState, KeyCache};
+use fleetward_hub::Hub;
+use fleetward_model::{Clock, DEFAULT_ACCOUNT_ID, SystemClock};
+use fleetward_store::{AccountRow, Store};
+use metrics_exporter_prometheus::PrometheusBuilder;
+
+use crate::cli::ServeArgs;
+use crate::credentials::{ensure_admin_key, write_private};
+
+/// How long a looked-up access key is trusted before it is read again.
+const KEY_CACHE_MS: i64 = 2_000;
+/// How often expired findings are swept.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+pub async fn run(args: ServeArgs) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let data_dir = &args.data.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = fleetward_store::open(&args.data.database_url())
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+
+    let first_start = store
+        .create_account(&AccountRow {
+            account_id: DEFAULT_ACCOUNT_ID.into(),
+            name: "default".into(),
+            created_ms: clock.now_ms(),
+        })
+        .await
+        .map_err(|e| format!("cannot create the default account: {e}"))?;
+    let credentials_path = data_dir.join("credentials");
+    ensure_admin_key(
+        store.as_ref(),
+        &credentials_path,
+        DEFAULT_ACCOUNT_ID,
+        clock.now_ms(),
+    )
+    .await?;
+
+    let hub = Arc::new(
+        Hub::open(store.clone(), clock.clone(), &args.region)
+            .await
+            .map_err(|e| format!("cannot open the findings hub: {e}"))?,
+    );
+    if first_start {
+        enable_default_hub(&hub).await?;
+    }
+
+    let listener = tokio::net::TcpListener::bind(args.api_addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.api_addr))?;
+    let api_addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the API address: {e}"))?;
+    let config_path = data_dir.join("config");
+    write_private(
+        &config_path,
+        &format!(
+            "[default]\nregion = {}\nendpoint_url = http://{api_addr}\n",
+            args.region
+        ),
+    )?;
+
+    let metrics = PrometheusBuilder::new().install_recorder().ok();
+    let state = AppState {
+        hub: hub.clone(),
+        keys: Arc::new(KeyCache::new(store.clone(), clock.clone(), KEY_CACHE_MS)),
+        clock,
+        region: args.region.clone(),
+        metrics,
+    };
+    tokio::spawn(sweep_retention_forever(hub.clone()));
+
+    println!("Fleetward is running.");
+    println!("  API:         http://{api_addr}  (region {})", args.region);
+    println!("  Credentials: {}", credentials_path.display());
+    println!("  AWS config:  {}", config_path.display());
+    println!("  Database:    {}", describe_store(store.as_ref(), &args));
+    axum::serve(listener, fleetward_api::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("API server failed: {e}"))?;
+    println!("Fleetward stopped.");
+    Ok(())
+}
+
+/// On first start the default account gets its hub, accepting Fleetward's own products.
+async fn enable_default_hub(hub: &Hub) -> Result<(), String> {
+    if !hub
+        .is_enabled(DEFAULT_ACCOUNT_ID)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        hub.enable_hub(DEFAULT_ACCOUNT_ID, "SECURITY_CONTROL")
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    for product in [
+        fleetward_hub::DEVICE_DEFENDER_AUDIT,
+        fleetward_hub::DEVICE_DEFENDER_DETECT,
+    ] {
+        hub.subscribe_product(DEFAULT_ACCOUNT_ID, product)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+async fn sweep_retention_forever(hub: Arc<Hub>) {
+    let mut every = tokio::time::interval(RETENTION_EVERY);
+    loop {
+        every.tick().await;
+        if let Err(e) = hub.sweep_retention().await {
+            tracing::error!(error = %e, "Retention sweep failed.");
+        }
+    }
+}
+
+fn describe_store(store: &dyn Store, args: &ServeArgs) -> String {
+    match store.backend() {
+        "sqlite" => args.data.database_url(),
+        other => other.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("Shutting down.");
+}

@@ -1,0 +1,273 @@
+//! GetFindings (spec 4): filters, sort criteria and paging over the in-memory index; only the
+//! returned page is read from the store.
+//!
+//! Paging is by key, not offset: the token holds the sort key of the last finding returned and
+//! a watermark (the highest seq when the first page was asked for), so findings imported while
+//! a client pages are neither returned twice nor shift the pages; findings created after the
+//! first page are left out of that walk.
+
+use std::cmp::Ordering;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::ops::Bound;
+use std::sync::atomic::Ordering as AtomicOrdering;
+
+use fleetward_findings_query::{
+    Dialect, Filters, SortCriterion, SortValue, attribute_by_name, parse_sort_criteria, sort_value,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::error::{HubError, HubResult};
+use crate::input::{max_results, optional_str};
+use crate::paging;
+use crate::{Caller, Hub};
+
+/// One page of a query: seqs in order, and the token for the next page.
+pub(crate) struct Page {
+    pub seqs: Vec<i64>,
+    pub next: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    /// Hash of the filters and sort criteria the token belongs to.
+    h: u64,
+    /// Highest seq visible to this walk.
+    w: i64,
+    /// Sort values of the last finding returned.
+    k: Vec<Value>,
+    /// Its seq (the tie-break).
+    s: i64,
+}
+
+impl Hub {
+    pub async fn handle_get_findings(&self, caller: &Caller, input: &Value) -> HubResult<Value> {
+        self.require_enabled(caller).await?;
+        let empty = json!({});
+        let filters_json = input.get("Filters").unwrap_or(&empty);
+        let filters =
+            Filters::parse(filters_json, Dialect::GetFindings).map_err(HubError::InvalidInput)?;
+        let sort_json = input.get("SortCriteria").cloned().unwrap_or(Value::Null);
+        let mut sort = if sort_json.is_null() {
+            Vec::new()
+        } else {
+            parse_sort_criteria(&sort_json).map_err(HubError::InvalidInput)?
+        };
+        if sort.is_empty() {
+            sort.push(default_sort());
+        }
+        let max = max_results(input, 100)?;
+        let request_hash = {
+            let mut hasher = DefaultHasher::new();
+            filters_json.to_string().hash(&mut hasher);
+            sort_json.to_string().hash(&mut hasher);
+            hasher.finish()
+        };
+        let cursor = match optional_str(input, "NextToken")? {
+            Some(token) => {
+                let cursor: Cursor = paging::decode(token)?;
+                if cursor.h != request_hash {
+                    return Err(HubError::InvalidInput(
+                        "The NextToken does not belong to these filters and sort criteria.".into(),
+                    ));
+                }
+                Some(cursor)
+            }
+            None => None,
+        };
+        let page = self.query_page(
+            &caller.account_id,
+            &filters,
+            &sort,
+            max,
+            cursor,
+            request_hash,
+        );
+        let findings = self.load_bodies(&page.seqs).await?;
+        let mut output = json!({ "Findings": findings });
+        if let Some(next) = page.next {
+            output["NextToken"] = Value::String(next);
+        }
+        Ok(output)
+    }
+
+    /// Reads the bodies of `seqs` from the store, in the order given.
+    pub(crate) async fn load_bodies(&self, seqs: &[i64]) -> HubResult<Vec<Value>> {
+        if seqs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut rows = self.store.get_findings_by_seq(seqs).await?;
+        rows.sort_by_key(|r| seqs.iter().position(|s| *s == r.seq));
+        rows.into_iter()
+            .map(|r| {
+                serde_json::from_str(&r.body)
+                    .map_err(|e| HubError::Internal(format!("stored finding {}: {e}", r.seq)))
+            })
+            .collect()
+    }
+
+    /// Seqs of every finding of the account matching `filters` (insights, UpdateFindings).
+    pub(crate) fn matching_seqs(&self, account_id: &str, filters: &Filters) -> Vec<i64> {
+        let now = self.clock.now_ms();
+        let index = self.read_index();
+        let Some(account) = index.account(account_id) else {
+            return Vec::new();
+        };
+        account
+            .entries
+            .iter()
+            .filter(|(_, e)| filters.matches(&e.record, &index.interner, now))
+            .map(|(seq, _)| *seq)
+            .collect()
+    }
+
+    fn query_page(
+        &self,
+        account_id: &str,
+        filters: &Filters,
+        sort: &[SortCriterion],
+        max: usize,
+        cursor: Option<Cursor>,
+        request_hash: u64,
+    ) -> Page {
+        let now = self.clock.now_ms();
+        let index = self.read_index();
+        let Some(account) = index.account(account_id) else {
+            return Page {
+                seqs: Vec::new(),
+                next: None,
+            };
+        };
+        let watermark = cursor
+            .as_ref()
+            .map_or_else(|| self.next_seq.load(AtomicOrdering::SeqCst) - 1, |c| c.w);
+        let matches = |seq: i64| -> bool {
+            seq <= watermark
+                && account
+                    .entries
+                    .get(&seq)
+                    .is_some_and(|e| filters.matches(&e.record, &index.interner, now))
+        };
+        let by_updated = sort.len() == 1 && Some(sort[0].attr) == attribute_by_name("UpdatedAt");
+        let mut picked: Vec<(i64, Vec<Value>)> = Vec::with_capacity(max + 1);
+        if by_updated {
+            let after = cursor
+                .as_ref()
+                .map(|c| (c.k.first().and_then(date_of).unwrap_or(0), c.s));
+            let descending = sort[0].descending;
+            let walk: Box<dyn Iterator<Item = &(i64, i64)>> = match (descending, after) {
+                (true, Some(key)) => Box::new(account.by_updated.range(..key).rev()),
+                (true, None) => Box::new(account.by_updated.iter().rev()),
+                (false, Some(key)) => Box::new(
+                    account
+                        .by_updated
+                        .range((Bound::Excluded(key), Bound::Unbounded)),
+                ),
+                (false, None) => Box::new(account.by_updated.iter()),
+            };
+            for &(updated, seq) in walk {
+                if matches(seq) {
+                    picked.push((seq, vec![json!({ "d": updated })]));
+                    if picked.len() > max {
+                        break;
+                    }
+                }
+            }
+        } else {
+            let mut all: Vec<(i64, Vec<SortValue<'_>>)> = account
+                .entries
+                .keys()
+                .copied()
+                .filter(|seq| matches(*seq))
+                .map(|seq| {
+                    let record = &account.entries[&seq].record;
+                    let key = sort
+                        .iter()
+                        .map(|c| sort_value(record, &index.interner, c.attr))
+                        .collect();
+                    (seq, key)
+                })
+                .collect();
+            all.sort_by(|a, b| compare_keys(sort, a, b));
+            let start = match &cursor {
+                Some(c) => {
+                    let last: (i64, Vec<SortValue<'_>>) =
+                        (c.s, c.k.iter().map(sort_value_from_json).collect());
+                    all.partition_point(|item| compare_keys(sort, item, &last) != Ordering::Greater)
+                }
+                None => 0,
+            };
+            picked = all
+                .into_iter()
+                .skip(start)
+                .take(max + 1)
+                .map(|(seq, key)| (seq, key.iter().map(sort_value_to_json).collect()))
+                .collect();
+        }
+        let next = if picked.len() > max {
+            picked.truncate(max);
+            picked.last().map(|(seq, key)| {
+                paging::encode(&Cursor {
+                    h: request_hash,
+                    w: watermark,
+                    k: key.clone(),
+                    s: *seq,
+                })
+            })
+        } else {
+            None
+        };
+        Page {
+            seqs: picked.into_iter().map(|(seq, _)| seq).collect(),
+            next,
+        }
+    }
+}
+
+/// GetFindings without SortCriteria: most recently updated first (AWS leaves it unspecified).
+fn default_sort() -> SortCriterion {
+    SortCriterion {
+        attr: attribute_by_name("UpdatedAt").unwrap_or(fleetward_findings_query::AttrId(0)),
+        descending: true,
+    }
+}
+
+/// Orders by each criterion (missing values last either way), then by seq.
+fn compare_keys(
+    sort: &[SortCriterion],
+    a: &(i64, Vec<SortValue<'_>>),
+    b: &(i64, Vec<SortValue<'_>>),
+) -> Ordering {
+    for (i, criterion) in sort.iter().enumerate() {
+        let ordering = a.1[i].compare(&b.1[i], criterion.descending);
+        if ordering != Ordering::Equal {
+            return ordering;
+        }
+    }
+    a.0.cmp(&b.0)
+}
+
+fn date_of(v: &Value) -> Option<i64> {
+    v.get("d").and_then(Value::as_i64)
+}
+
+fn sort_value_to_json(v: &SortValue) -> Value {
+    match v {
+        SortValue::Missing => Value::Null,
+        SortValue::Num(n) => json!({ "n": n }),
+        SortValue::Date(d) => json!({ "d": d }),
+        SortValue::Str(s) => json!({ "s": s }),
+    }
+}
+
+fn sort_value_from_json(v: &Value) -> SortValue<'static> {
+    if let Some(n) = v.get("n").and_then(Value::as_f64) {
+        SortValue::Num(n)
+    } else if let Some(d) = date_of(v) {
+        SortValue::Date(d)
+    } else if let Some(s) = v.get("s").and_then(Value::as_str) {
+        SortValue::Str(s.to_string().into())
+    } else {
+        SortValue::Missing
+    }
+}

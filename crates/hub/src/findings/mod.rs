@@ -1,0 +1,96 @@
+//! The findings operations: import, query, update, history.
+
+mod get;
+mod history;
+mod import;
+mod update;
+
+use fleetward_asff::FieldChange;
+use fleetward_store::{HistoryRecord, StoredFinding};
+use serde_json::{Value, json};
+
+use crate::index::EntryMeta;
+
+pub const SOURCE_IMPORT: &str = "BATCH_IMPORT_FINDINGS";
+pub const SOURCE_UPDATE: &str = "BATCH_UPDATE_FINDINGS";
+
+/// A finding being written: its store row and its index entry come from the same body.
+pub struct Touched {
+    pub seq: i64,
+    pub product_arn: String,
+    pub id: String,
+    pub body: Value,
+    pub customer_fields: i64,
+}
+
+impl Touched {
+    pub fn updated_at_ms(&self) -> i64 {
+        self.body
+            .get("UpdatedAt")
+            .and_then(Value::as_str)
+            .and_then(fleetward_model::timestamp::parse_rfc3339_ms)
+            .unwrap_or(0)
+    }
+
+    pub fn row(&self, account_id: &str) -> StoredFinding {
+        StoredFinding {
+            seq: self.seq,
+            account_id: account_id.to_string(),
+            product_arn: self.product_arn.clone(),
+            id: self.id.clone(),
+            updated_at_ms: self.updated_at_ms(),
+            record_state: self
+                .body
+                .get("RecordState")
+                .and_then(Value::as_str)
+                .unwrap_or("ACTIVE")
+                .to_string(),
+            customer_fields: self.customer_fields,
+            body: self.body.to_string(),
+        }
+    }
+
+    pub fn meta(&self) -> EntryMeta {
+        EntryMeta::of(&self.body, self.seq, self.updated_at_ms())
+    }
+
+    /// A history record of this finding.
+    pub fn history(
+        &self,
+        account_id: &str,
+        now_ms: i64,
+        created: bool,
+        source_type: &str,
+        identity: &str,
+        changes: &[FieldChange],
+    ) -> HistoryRecord {
+        let updates: Vec<Value> = changes
+            .iter()
+            .map(|c| {
+                let mut update = json!({ "UpdatedField": c.updated_field });
+                if let Some(old) = &c.old_value {
+                    update["OldValue"] = Value::String(old.clone());
+                }
+                if let Some(new) = &c.new_value {
+                    update["NewValue"] = Value::String(new.clone());
+                }
+                update
+            })
+            .collect();
+        HistoryRecord {
+            account_id: account_id.to_string(),
+            product_arn: self.product_arn.clone(),
+            finding_id: self.id.clone(),
+            update_time_ms: now_ms,
+            created,
+            source_type: source_type.to_string(),
+            identity: identity.to_string(),
+            updates_json: Value::Array(updates).to_string(),
+        }
+    }
+}
+
+/// `{Id, ProductArn}` of a finding.
+pub fn identifier(product_arn: &str, id: &str) -> Value {
+    json!({ "Id": id, "ProductArn": product_arn })
+}

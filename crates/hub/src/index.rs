@@ -1,0 +1,186 @@
+//! The in-memory findings index: for every stored finding its filterable values (a compact
+//! [`FindingRecord`]), its identity hash and its place in UpdatedAt order. The JSON bodies stay
+//! in the store; a query reads only the page it returns.
+
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use fleetward_findings_query::{FindingRecord, Interner};
+use fleetward_store::{Store, StoredFinding};
+use serde_json::Value;
+
+use crate::error::HubResult;
+
+/// One finding's in-memory part.
+pub struct Entry {
+    pub updated_at_ms: i64,
+    /// The later of UpdatedAt and the last import; retention counts from here (spec 1.6).
+    pub retain_from_ms: i64,
+    pub archived: bool,
+    pub key_hash: u64,
+    pub record: FindingRecord,
+}
+
+#[derive(Default)]
+pub struct AccountIndex {
+    pub entries: HashMap<i64, Entry>,
+    /// Hash of (ProductArn, Id) → seqs; more than one only on a hash collision.
+    by_key: HashMap<u64, Vec<i64>>,
+    /// (UpdatedAt, seq), the default sort order of GetFindings.
+    pub by_updated: BTreeSet<(i64, i64)>,
+}
+
+#[derive(Default)]
+pub struct FindingsIndex {
+    pub interner: Interner,
+    accounts: HashMap<String, AccountIndex>,
+    len: usize,
+}
+
+/// The identity of a finding within an account.
+pub fn key_hash(product_arn: &str, id: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    product_arn.hash(&mut hasher);
+    id.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// What the index keeps of a stored finding besides its record.
+pub struct EntryMeta {
+    pub seq: i64,
+    pub updated_at_ms: i64,
+    pub retain_from_ms: i64,
+    pub archived: bool,
+    pub key_hash: u64,
+}
+
+impl EntryMeta {
+    pub fn of(finding: &Value, seq: i64, updated_at_ms: i64) -> Self {
+        let processed = finding
+            .get("ProcessedAt")
+            .and_then(Value::as_str)
+            .and_then(fleetward_model::timestamp::parse_rfc3339_ms)
+            .unwrap_or(updated_at_ms);
+        let text = |name: &str| {
+            finding
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        };
+        Self {
+            seq,
+            updated_at_ms,
+            retain_from_ms: processed.max(updated_at_ms),
+            archived: text("RecordState") == "ARCHIVED",
+            key_hash: key_hash(text("ProductArn"), text("Id")),
+        }
+    }
+}
+
+impl FindingsIndex {
+    /// Builds the index from every stored finding; returns it and the highest seq.
+    pub async fn load(store: &dyn Store) -> HubResult<(Self, i64)> {
+        let mut index = Self::default();
+        let mut after = 0;
+        loop {
+            let batch = store.scan_findings(after, 2_000).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            for stored in &batch {
+                index.insert_stored(stored);
+            }
+        }
+        tracing::info!(findings = index.len, "Findings index loaded.");
+        Ok((index, after))
+    }
+
+    fn insert_stored(&mut self, stored: &StoredFinding) {
+        match serde_json::from_str::<Value>(&stored.body) {
+            Ok(body) => {
+                let meta = EntryMeta::of(&body, stored.seq, stored.updated_at_ms);
+                self.upsert(&stored.account_id, meta, &body);
+            }
+            Err(e) => {
+                tracing::error!(seq = stored.seq, error = %e, "Stored finding is not JSON; not indexed.")
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn account(&self, account_id: &str) -> Option<&AccountIndex> {
+        self.accounts.get(account_id)
+    }
+
+    /// Seqs that may hold the finding with this identity hash.
+    pub fn candidates(&self, account_id: &str, key_hash: u64) -> &[i64] {
+        self.accounts
+            .get(account_id)
+            .and_then(|a| a.by_key.get(&key_hash))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Adds or replaces the finding `meta.seq` of `account_id`.
+    pub fn upsert(&mut self, account_id: &str, meta: EntryMeta, body: &Value) {
+        let record = FindingRecord::from_finding(body, &mut self.interner);
+        let account = self.accounts.entry(account_id.to_string()).or_default();
+        if let Some(old) = account.entries.remove(&meta.seq) {
+            account.by_updated.remove(&(old.updated_at_ms, meta.seq));
+        } else {
+            self.len += 1;
+            account
+                .by_key
+                .entry(meta.key_hash)
+                .or_default()
+                .push(meta.seq);
+        }
+        account.by_updated.insert((meta.updated_at_ms, meta.seq));
+        account.entries.insert(
+            meta.seq,
+            Entry {
+                updated_at_ms: meta.updated_at_ms,
+                retain_from_ms: meta.retain_from_ms,
+                archived: meta.archived,
+                key_hash: meta.key_hash,
+                record,
+            },
+        );
+    }
+
+    pub fn remove(&mut self, account_id: &str, seq: i64) {
+        let Some(account) = self.accounts.get_mut(account_id) else {
+            return;
+        };
+        let Some(old) = account.entries.remove(&seq) else {
+            return;
+        };
+        self.len -= 1;
+        account.by_updated.remove(&(old.updated_at_ms, seq));
+        if let Some(seqs) = account.by_key.get_mut(&old.key_hash) {
+            seqs.retain(|s| *s != seq);
+            if seqs.is_empty() {
+                account.by_key.remove(&old.key_hash);
+            }
+        }
+    }
+
+    /// (account, seq) of findings whose retention has run out at `now_ms`.
+    pub fn expired(&self, now_ms: i64, active_ms: i64, archived_ms: i64) -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        for (account_id, account) in &self.accounts {
+            for (seq, entry) in &account.entries {
+                let keep = if entry.archived {
+                    archived_ms
+                } else {
+                    active_ms
+                };
+                if entry.retain_from_ms + keep < now_ms {
+                    out.push((account_id.clone(), *seq));
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,369 @@
+//! The one implementation of [`Store`](crate::Store), shared by both backends.
+//!
+//! sqlx has no backend-generic way to run a query and count affected rows, so the shared
+//! code is a macro expanded once per backend type. The type must provide:
+//! - `fn reader(&self) -> &sqlx::Pool<DB>`: the pool for reads;
+//! - `fn writer(&self) -> &sqlx::Pool<DB>`: the pool for single-statement writes;
+//! - `async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, DB>>`.
+
+use std::collections::HashMap;
+
+use crate::StoredFinding;
+
+/// The findings to write, keeping only the last one of each seq: PostgreSQL refuses to
+/// upsert the same row twice in one statement, and "last write wins" is what a caller
+/// writing them one by one would get.
+pub(crate) fn last_per_seq(findings: &[StoredFinding]) -> Vec<&StoredFinding> {
+    if findings.windows(2).all(|w| w[0].seq < w[1].seq) {
+        return findings.iter().collect();
+    }
+    let last: HashMap<i64, usize> = findings.iter().enumerate().map(|(i, f)| (f.seq, i)).collect();
+    findings.iter().enumerate().filter(|(i, f)| last[&f.seq] == *i).map(|(_, f)| f).collect()
+}
+
+/// Row of a history page: the cursor and the record.
+#[derive(sqlx::FromRow)]
+pub(crate) struct HistoryRow {
+    pub cursor: i64,
+    #[sqlx(flatten)]
+    pub record: crate::HistoryRecord,
+}
+
+/// Expands to `impl Store for $ty`; `$backend` is what `backend()` returns and
+/// `$placeholders` the [`Placeholders`](crate::sql::Placeholders) of batched statements.
+macro_rules! impl_store {
+    ($ty:ty, $backend:literal, $placeholders:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::Store for $ty {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn create_account(&self, row: &$crate::AccountRow) -> $crate::Result<bool> {
+                let done = sqlx::query($crate::sql::ACCOUNT_INSERT)
+                    .bind(&row.account_id)
+                    .bind(&row.name)
+                    .bind(row.created_ms)
+                    .execute(self.writer())
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn get_account(
+                &self,
+                account_id: &str,
+            ) -> $crate::Result<Option<$crate::AccountRow>> {
+                Ok(sqlx::query_as($crate::sql::ACCOUNT_GET)
+                    .bind(account_id)
+                    .fetch_optional(self.reader())
+                    .await?)
+            }
+
+            async fn list_accounts(&self) -> $crate::Result<Vec<$crate::AccountRow>> {
+                Ok(sqlx::query_as($crate::sql::ACCOUNT_LIST).fetch_all(self.reader()).await?)
+            }
+
+            async fn put_access_key(&self, row: &$crate::AccessKeyRow) -> $crate::Result<()> {
+                sqlx::query($crate::sql::KEY_INSERT)
+                    .bind(&row.access_key_id)
+                    .bind(&row.secret_access_key)
+                    .bind(&row.account_id)
+                    .bind(&row.status)
+                    .bind(row.created_ms)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn get_access_key(
+                &self,
+                access_key_id: &str,
+            ) -> $crate::Result<Option<$crate::AccessKeyRow>> {
+                Ok(sqlx::query_as($crate::sql::KEY_GET)
+                    .bind(access_key_id)
+                    .fetch_optional(self.reader())
+                    .await?)
+            }
+
+            async fn list_access_keys(
+                &self,
+                account_id: Option<&str>,
+            ) -> $crate::Result<Vec<$crate::AccessKeyRow>> {
+                let query = match account_id {
+                    Some(id) => sqlx::query_as($crate::sql::KEY_LIST_ACCOUNT).bind(id),
+                    None => sqlx::query_as($crate::sql::KEY_LIST_ALL),
+                };
+                Ok(query.fetch_all(self.reader()).await?)
+            }
+
+            async fn set_access_key_status(
+                &self,
+                access_key_id: &str,
+                status: &str,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query($crate::sql::KEY_SET_STATUS)
+                    .bind(access_key_id)
+                    .bind(status)
+                    .execute(self.writer())
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn insert_document(&self, doc: &$crate::Document) -> $crate::Result<bool> {
+                let done = sqlx::query($crate::sql::DOC_INSERT)
+                    .bind(&doc.account_id)
+                    .bind(&doc.kind)
+                    .bind(&doc.key)
+                    .bind(&doc.body)
+                    .bind(doc.created_ms)
+                    .bind(doc.updated_ms)
+                    .execute(self.writer())
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn put_document(&self, doc: &$crate::Document) -> $crate::Result<()> {
+                sqlx::query($crate::sql::DOC_PUT)
+                    .bind(&doc.account_id)
+                    .bind(&doc.kind)
+                    .bind(&doc.key)
+                    .bind(&doc.body)
+                    .bind(doc.created_ms)
+                    .bind(doc.updated_ms)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn get_document(
+                &self,
+                account_id: &str,
+                kind: &str,
+                key: &str,
+            ) -> $crate::Result<Option<$crate::Document>> {
+                Ok(sqlx::query_as($crate::sql::DOC_GET)
+                    .bind(account_id)
+                    .bind(kind)
+                    .bind(key)
+                    .fetch_optional(self.reader())
+                    .await?)
+            }
+
+            async fn list_documents(
+                &self,
+                account_id: &str,
+                kind: &str,
+            ) -> $crate::Result<Vec<$crate::Document>> {
+                Ok(sqlx::query_as($crate::sql::DOC_LIST)
+                    .bind(account_id)
+                    .bind(kind)
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn delete_document(
+                &self,
+                account_id: &str,
+                kind: &str,
+                key: &str,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query($crate::sql::DOC_DELETE)
+                    .bind(account_id)
+                    .bind(kind)
+                    .bind(key)
+                    .execute(self.writer())
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn write_findings(
+                &self,
+                findings: &[$crate::StoredFinding],
+                history: &[$crate::HistoryRecord],
+            ) -> $crate::Result<()> {
+                if findings.is_empty() && history.is_empty() {
+                    return Ok(());
+                }
+                let findings = $crate::shared::last_per_seq(findings);
+                let mut tx = self.begin_write().await?;
+                let mut rest = &findings[..];
+                for size in $crate::sql::chunk_sizes(rest.len()) {
+                    let (chunk, tail) = rest.split_at(size);
+                    rest = tail;
+                    let mut query = sqlx::query($crate::sql::FINDINGS_UPSERT.get(size, $placeholders));
+                    for f in chunk {
+                        query = query
+                            .bind(f.seq)
+                            .bind(&f.account_id)
+                            .bind(&f.product_arn)
+                            .bind(&f.id)
+                            .bind(f.updated_at_ms)
+                            .bind(&f.record_state)
+                            .bind(f.customer_fields)
+                            .bind(&f.body);
+                    }
+                    query.execute(&mut *tx).await?;
+                }
+                if let Some(max_seq) = findings.iter().map(|f| f.seq).max() {
+                    sqlx::query($crate::sql::SEQ_HIGH_WATER_RAISE)
+                        .bind(max_seq)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let mut rest = history;
+                for size in $crate::sql::chunk_sizes(rest.len()) {
+                    let (chunk, tail) = rest.split_at(size);
+                    rest = tail;
+                    let mut query = sqlx::query($crate::sql::HISTORY_INSERT.get(size, $placeholders));
+                    for h in chunk {
+                        query = query
+                            .bind(&h.account_id)
+                            .bind(&h.product_arn)
+                            .bind(&h.finding_id)
+                            .bind(h.update_time_ms)
+                            .bind(h.created)
+                            .bind(&h.source_type)
+                            .bind(&h.identity)
+                            .bind(&h.updates_json);
+                    }
+                    query.execute(&mut *tx).await?;
+                }
+                // An error above drops `tx`, which rolls everything back.
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn scan_findings(
+                &self,
+                after_seq: i64,
+                limit: usize,
+            ) -> $crate::Result<Vec<$crate::StoredFinding>> {
+                Ok(sqlx::query_as($crate::sql::FINDINGS_SCAN)
+                    .bind(after_seq)
+                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn get_findings_by_seq(
+                &self,
+                seqs: &[i64],
+            ) -> $crate::Result<Vec<$crate::StoredFinding>> {
+                let mut found = Vec::with_capacity(seqs.len());
+                for chunk in seqs.chunks($crate::sql::MAX_BATCH) {
+                    let len = $crate::sql::padded_len(chunk.len());
+                    let mut query = sqlx::query_as($crate::sql::FINDINGS_BY_SEQ.get(len, $placeholders));
+                    for i in 0..len {
+                        query = query.bind(chunk[i.min(chunk.len() - 1)]);
+                    }
+                    found.extend(query.fetch_all(self.reader()).await?);
+                }
+                Ok(found)
+            }
+
+            async fn delete_findings(&self, seqs: &[i64]) -> $crate::Result<u64> {
+                if seqs.is_empty() {
+                    return Ok(0);
+                }
+                let mut tx = self.begin_write().await?;
+                let mut deleted = 0;
+                for chunk in seqs.chunks($crate::sql::MAX_BATCH) {
+                    let len = $crate::sql::padded_len(chunk.len());
+                    let mut query = sqlx::query($crate::sql::FINDINGS_DELETE.get(len, $placeholders));
+                    for i in 0..len {
+                        query = query.bind(chunk[i.min(chunk.len() - 1)]);
+                    }
+                    deleted += query.execute(&mut *tx).await?.rows_affected();
+                }
+                tx.commit().await?;
+                Ok(deleted)
+            }
+
+            async fn max_finding_seq(&self) -> $crate::Result<i64> {
+                Ok(sqlx::query_scalar($crate::sql::SEQ_HIGH_WATER_GET)
+                    .fetch_one(self.reader())
+                    .await?)
+            }
+
+            async fn finding_history(
+                &self,
+                account_id: &str,
+                product_arn: &str,
+                finding_id: &str,
+                start_ms: i64,
+                end_ms: i64,
+                after_cursor: Option<i64>,
+                limit: usize,
+            ) -> $crate::Result<Vec<(i64, $crate::HistoryRecord)>> {
+                // Resume strictly after the cursor's (time, id) position. A cursor whose
+                // record was pruned by `delete_history_before` was older than every record
+                // left, so resuming from the start is right.
+                let mut after = (i64::MIN, i64::MIN);
+                if let Some(cursor) = after_cursor {
+                    let time: Option<i64> = sqlx::query_scalar($crate::sql::HISTORY_CURSOR_TIME)
+                        .bind(cursor)
+                        .fetch_optional(self.reader())
+                        .await?;
+                    if let Some(time) = time {
+                        after = (time, cursor);
+                    }
+                }
+                let rows: Vec<$crate::shared::HistoryRow> =
+                    sqlx::query_as($crate::sql::HISTORY_PAGE)
+                        .bind(account_id)
+                        .bind(product_arn)
+                        .bind(finding_id)
+                        .bind(start_ms)
+                        .bind(end_ms)
+                        .bind(after.0)
+                        .bind(after.1)
+                        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                        .fetch_all(self.reader())
+                        .await?;
+                Ok(rows.into_iter().map(|row| (row.cursor, row.record)).collect())
+            }
+
+            async fn delete_history_before(&self, before_ms: i64) -> $crate::Result<u64> {
+                let done = sqlx::query($crate::sql::HISTORY_DELETE_BEFORE)
+                    .bind(before_ms)
+                    .execute(self.writer())
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn close(&self) {
+                self.writer().close().await;
+                self.reader().close().await;
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(seq: i64, body: &str) -> StoredFinding {
+        StoredFinding {
+            seq,
+            account_id: "a".into(),
+            product_arn: "p".into(),
+            id: format!("f{seq}"),
+            updated_at_ms: 0,
+            record_state: "ACTIVE".into(),
+            customer_fields: 0,
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn last_write_of_a_seq_wins() {
+        let batch = [finding(1, "old"), finding(2, "x"), finding(1, "new")];
+        let kept: Vec<_> = last_per_seq(&batch).iter().map(|f| (f.seq, f.body.as_str())).collect();
+        assert_eq!(kept, [(2, "x"), (1, "new")]);
+        let sorted = [finding(1, "a"), finding(2, "b")];
+        assert_eq!(last_per_seq(&sorted).len(), 2);
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (`.ci/run` calls this script).
+#
+#   scripts/test.sh
+#
+# It installs what the tests need (PostgreSQL from Debian if missing; boto3, the AWS CLI,
+# pytest from PyPI into .venv), checks formatting and lints, starts a throwaway PostgreSQL
+# cluster on loopback for the store conformance suite, runs the Rust tests, then the interop
+# tests (boto3, AWS CLI) against the real binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Python tools for the interop tests"
+if [[ ! -x .venv/bin/python ]]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
+
+step "Formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "PostgreSQL for the store conformance suite"
+PG_DIR=$(mktemp -d /tmp/fleetward-pg.XXXXXX)
+cleanup() { scripts/pg-test-cluster.sh stop "$PG_DIR" || true; rm -rf "$PG_DIR"; }
+trap cleanup EXIT
+FLEETWARD_TEST_PG_URL=$(scripts/pg-test-cluster.sh start "$PG_DIR" | tail -n 1)
+export FLEETWARD_TEST_PG_URL
+
+step "Rust unit and integration tests"
+cargo build --workspace --quiet
+cargo test --workspace --quiet
+
+step "Interop tests against the real binary (boto3, AWS CLI)"
+export FLEETWARD_BIN="$ROOT/target/debug/fleetward"
+export PATH="$ROOT/.venv/bin:$PATH"
+.venv/bin/python -m pytest -q tests/interop

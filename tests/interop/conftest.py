@@ -1,0 +1,122 @@
+"""Fixtures for the interop suite.
+
+One `fleetward serve` process (the real binary, `$FLEETWARD_BIN`, default
+target/debug/fleetward) is started per test session on a free loopback port in a temporary
+data dir; most tests share it and keep out of each other's way by tagging their findings
+(`support.scope(tag)`) or by using an account of their own. test_lifecycle.py starts its own
+servers. At the end the session server is stopped with SIGTERM and must exit with status 0.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+
+import pytest
+
+import support
+from support import DEFAULT_ACCOUNT, Fleetward
+
+
+def pytest_report_header(config):
+    return [f"fleetward binary: {support.fleetward_bin()}", f"aws cli: {support.aws_cli_bin()}"]
+
+
+@pytest.fixture(scope="session")
+def fw(tmp_path_factory):
+    """The shared server: yields the running `Fleetward`, then SIGTERM and expects exit 0."""
+    base = tmp_path_factory.mktemp("fleetward")
+    server = Fleetward(base / "data", base / "server.log")
+    try:
+        server.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    code = server.stop()
+    assert code == 0, f"fleetward exited with {code} on SIGTERM; log tail:\n{server.log()[-4000:]}"
+
+
+@pytest.fixture(scope="session")
+def creds(fw):
+    """(access key id, secret) of the default account's admin key, from DATA_DIR/credentials."""
+    return fw.read_credentials()
+
+
+@pytest.fixture(scope="session")
+def hub(fw, creds):
+    """boto3 securityhub client of the default account 000000000000."""
+    return fw.client(*creds)
+
+
+@pytest.fixture(scope="session")
+def hub_raw(fw, creds):
+    """Same, without botocore's client-side parameter validation (for invalid-input tests)."""
+    return fw.client(*creds, validate=False)
+
+
+@pytest.fixture
+def tag():
+    return support.new_tag()
+
+
+@dataclass
+class Account:
+    account_id: str
+    key_id: str
+    secret: str
+    client: object
+    client_raw: object
+
+
+_used_ids: set[str] = set()
+
+
+def _fresh_account_id() -> str:
+    for _ in itertools.count():
+        candidate = str(random.randint(200_000_000_000, 999_999_999_999))
+        if candidate not in _used_ids:
+            _used_ids.add(candidate)
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def create_account(fw: Fleetward, account_id: str, name: str = "", profile: str = "default"):
+    """`fleetward admin create-account` + `create-access-key`; returns (key id, secret)."""
+    args = ["create-account", "--account-id", account_id]
+    if name:
+        args += ["--name", name]
+    fw.admin(*args)
+    out = fw.admin("create-access-key", "--account-id", account_id, "--profile", profile).stdout
+    return parse_key_block(out, profile)
+
+
+def parse_key_block(text: str, profile: str) -> tuple[str, str]:
+    import configparser
+
+    parser = configparser.ConfigParser()
+    parser.read_string(text)
+    assert parser.sections() == [profile], f"expected one [{profile}] block, got:\n{text}"
+    section = parser[profile]
+    return section["aws_access_key_id"], section["aws_secret_access_key"]
+
+
+@pytest.fixture(scope="session")
+def make_account(fw):
+    """Factory: a new account with its own access key, the hub enabled unless enable=False."""
+
+    def factory(enable: bool = True, name: str = "") -> Account:
+        account_id = _fresh_account_id()
+        key_id, secret = create_account(fw, account_id, name)
+        account = Account(account_id, key_id, secret, fw.client(key_id, secret),
+                          fw.client(key_id, secret, validate=False))
+        if enable:
+            account.client.enable_security_hub(EnableDefaultStandards=False)
+        return account
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def default_account():
+    return DEFAULT_ACCOUNT
