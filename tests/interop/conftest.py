@@ -10,6 +10,7 @@ servers. At the end the session server is stopped with SIGTERM and must exit wit
 from __future__ import annotations
 
 import itertools
+import os
 import random
 from dataclasses import dataclass
 
@@ -20,14 +21,19 @@ from support import DEFAULT_ACCOUNT, Fleetward
 
 
 def pytest_report_header(config):
-    return [f"fleetward binary: {support.fleetward_bin()}", f"aws cli: {support.aws_cli_bin()}"]
+    return [f"fleetward binary: {support.fleetward_bin()}", f"aws cli: {support.aws_cli_bin()}",
+            f"database: {os.environ.get('FLEETWARD_INTEROP_DATABASE_URL') or 'SQLite in the data dir'}"]
 
 
 @pytest.fixture(scope="session")
 def fw(tmp_path_factory):
     """The shared server: yields the running `Fleetward`, then SIGTERM and expects exit 0."""
     base = tmp_path_factory.mktemp("fleetward")
-    server = Fleetward(base / "data", base / "server.log")
+    extra = []
+    if os.environ.get("FLEETWARD_INTEROP_DATABASE_URL"):
+        # Run the shared server on another backend, e.g. an empty PostgreSQL database.
+        extra = ["--database-url", os.environ["FLEETWARD_INTEROP_DATABASE_URL"]]
+    server = Fleetward(base / "data", base / "server.log", extra_args=extra)
     try:
         server.start()
     except RuntimeError as exc:

@@ -597,6 +597,13 @@ class Fleetward:
         self._close_log()
         return self.proc.returncode
 
+    def _database_args(self) -> list[str]:
+        """`admin` must use the same database as the server."""
+        if "--database-url" in self.extra_args:
+            i = self.extra_args.index("--database-url")
+            return self.extra_args[i:i + 2]
+        return []
+
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
         if self.proc is not None and self.proc.poll() is None:
@@ -621,7 +628,7 @@ class Fleetward:
         return make_client(self.endpoint, key_id, secret, **kwargs)
 
     def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        cmd = [str(fleetward_bin()), "admin", "--data-dir", str(self.data_dir), *args]
+        cmd = [str(fleetward_bin()), "admin", "--data-dir", str(self.data_dir), *self._database_args(), *args]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=clean_env())
         if check and proc.returncode != 0:
             raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

@@ -193,3 +193,59 @@ def test_metrics_is_unauthenticated_prometheus_text(fw, hub):
     bad = [line for line in samples if not sample.match(line)]
     assert not bad, f"lines that are not Prometheus samples: {bad[:5]}"
     assert "# TYPE " in text, text[:1000]
+
+
+def test_credential_scope_with_wrong_region_is_refused(fw, creds):
+    client = make_client(fw.endpoint, *creds, region="eu-west-1")
+    expect_error(client.describe_hub, "InvalidSignatureException", 403)
+
+
+def test_query_string_is_signed(fw, creds):
+    """A signed query string cannot be changed afterwards."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="GET", url=fw.endpoint + "/products?MaxResults=1")
+    SigV4Auth(Credentials(*creds), "securityhub", "us-east-1").add_auth(request)
+    headers = dict(request.headers.items())
+    status, _, body = http_request(fw.endpoint, "GET", "/products?MaxResults=1", None, headers)
+    assert status == 200, body[:300]
+    status, resp_headers, body = http_request(fw.endpoint, "GET", "/products?MaxResults=2", None, headers)
+    assert_aws_error(status, resp_headers, body, "InvalidSignatureException", 403)
+
+
+def test_missing_amz_date_is_incomplete_signature(fw, creds):
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="POST", url=fw.endpoint + "/findings", data=GET_FINDINGS_BODY.encode(),
+                         headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(*creds), "securityhub", "us-east-1").add_auth(request)
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "x-amz-date"}
+    status, resp_headers, body = http_request(fw.endpoint, "POST", "/findings", GET_FINDINGS_BODY, headers)
+    doc = assert_aws_error(status, resp_headers, body, "IncompleteSignatureException", 400)
+    assert "X-Amz-Date" in doc["Message"], doc
+
+
+def test_presigned_url_query_auth(fw, hub):
+    """SigV4 also carries the signature in the query string (boto3 generate_presigned_url)."""
+    url = hub.generate_presigned_url("describe_hub", ExpiresIn=60)
+    assert "X-Amz-Signature=" in url
+    status, _, body = http_request(fw.endpoint, "GET", url[len(fw.endpoint):])
+    assert status == 200, (status, body[:300])
+    assert json.loads(body)["HubArn"] == f"arn:aws:securityhub:us-east-1:{DEFAULT_ACCOUNT}:hub/default"
+    tampered = url.replace("X-Amz-Signature=", "X-Amz-Signature=0")
+    status, headers, body = http_request(fw.endpoint, "GET", tampered[len(fw.endpoint):])
+    assert status == 403 and error_code_from_header(headers.get("x-amzn-errortype")) == "InvalidSignatureException", body
+
+
+def test_responses_carry_a_request_id(fw, creds, hub):
+    """AWS answers every request, success or error, with an x-amzn-RequestId header; botocore
+    reports it as ResponseMetadata.RequestId."""
+    assert hub.describe_hub()["ResponseMetadata"].get("RequestId"), "no RequestId on a success"
+    status, headers, _ = signed_request(fw.endpoint, "POST", "/findings", GET_FINDINGS_BODY, *creds)
+    assert status == 200 and headers.get("x-amzn-requestid"), headers
+    status, headers, _ = http_request(fw.endpoint, "POST", "/findings", GET_FINDINGS_BODY)
+    assert status == 403 and headers.get("x-amzn-requestid"), headers

@@ -581,14 +581,14 @@ def test_batch_update_over_100_identifiers_is_invalid(hub_raw):
 def test_batch_update_bad_workflow_is_invalid(hub_raw, hub, tag):
     a = dd_audit_finding(ACCT, tag)
     import_findings(hub, [a])
-    exc = None
-    try:
-        resp = hub_raw.batch_update_findings(FindingIdentifiers=[ident(a)], Workflow={"Status": "DONE"})
-    except hub_raw.exceptions.InvalidInputException as e:
-        exc = e
-    if exc is None:
-        assert resp["ProcessedFindings"] == [] and resp["UnprocessedFindings"][0]["ErrorCode"] == "InvalidInput", resp
-    assert get_one(hub, a)["Workflow"]["Status"] == "NEW"
+    expect_error(hub_raw.batch_update_findings, "InvalidInputException", 400,
+                 FindingIdentifiers=[ident(a)], Workflow={"Status": "DONE"})
+    expect_error(hub_raw.batch_update_findings, "InvalidInputException", 400,
+                 FindingIdentifiers=[ident(a)], Note={"Text": "x" * 513, "UpdatedBy": "me"})
+    expect_error(hub_raw.batch_update_findings, "InvalidInputException", 400,
+                 FindingIdentifiers=[ident(a)], Confidence=101)
+    got = get_one(hub, a)
+    assert got["Workflow"]["Status"] == "NEW" and "Note" not in got and "Confidence" not in got
 
 
 def _history(hub, finding):
@@ -668,3 +668,202 @@ def test_update_findings_archives_by_filter(hub, tag):
 
 def test_update_findings_requires_filters(hub_raw):
     expect_error(hub_raw.update_findings, "InvalidInputException", 400, RecordState="ARCHIVED")
+
+
+# --------------------------------------------------------------------------------------------
+# Limits, sizes, provider fields, workflow resets, timestamps, concurrency
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {k: [{"Value": "x", "Comparison": "EQUALS"}] for k in
+         ["Title", "Id", "GeneratorId", "Region", "Type", "SeverityLabel", "Description", "ProductName",
+          "CompanyName", "ResourceId", "ResourceType"]},
+        {"Title": [{"Value": f"x{n}", "Comparison": "EQUALS"} for n in range(21)]},
+        {"Title": [{"Value": "a", "Comparison": "EQUALS"}, {"Value": "b", "Comparison": "NOT_EQUALS"}]},
+        {"CreatedAt": [{"Start": "not a date", "End": "2026-01-01T00:00:00Z"}]},
+        {"NetworkSourceIpV4": [{"Cidr": "10.0.0.0/33"}]},
+    ],
+    ids=["11-attributes", "21-values", "equals-with-not-equals", "bad-date", "bad-cidr"],
+)
+def test_invalid_filters(hub_raw, filters):
+    expect_error(hub_raw.get_findings, "InvalidInputException", 400, Filters=filters)
+
+
+def test_default_page_size_is_100(hub, tag):
+    when = ago(minutes=15)
+    import_findings(hub, [dd_detect_finding(ACCT, tag, created=when) for _ in range(130)])
+    page = hub.get_findings(Filters=scope(tag))
+    assert len(page["Findings"]) == 100 and page.get("NextToken")
+
+
+def _padded_finding(tag, n, kb):
+    """A realistic-shaped finding of about `kb` kilobytes (big ProductFields and Details.Other)."""
+    f = dd_detect_finding(ACCT, tag, thing=f"big{n}-{tag}")
+    per_value = 1000
+    count = min(50, max(1, kb * 1024 // 2 // per_value))
+    f["ProductFields"].update({f"fleetward/test/blob{i}": "x" * per_value for i in range(count)})
+    f["Resources"][0]["Details"]["Other"].update({f"blob{i}": "y" * per_value for i in range(count)})
+    return f
+
+
+def test_batch_of_100_large_findings_under_6mb(hub, tag):
+    findings = [_padded_finding(tag, n, 50) for n in range(100)]
+    size = len(json.dumps({"Findings": findings}))
+    assert 4_000_000 < size < 6_000_000, size
+    resp = hub.batch_import_findings(Findings=findings)
+    assert resp["SuccessCount"] == 100 and resp["FailedCount"] == 0, {k: resp[k] for k in ("SuccessCount", "FailedCount")}
+    assert len(get_all_findings(hub, scope(tag))) == 100
+
+
+def test_finding_over_240kb_fails_alone(hub, tag):
+    big = dd_detect_finding(ACCT, tag, thing=f"huge-{tag}")
+    big["Resources"] = [
+        {"Type": "AwsIotRegisteredThing", "Id": f"huge{r}-{tag}", "Region": REGION,
+         "Details": {"Other": {f"k{i}": "z" * 1000 for i in range(50)}}}
+        for r in range(6)
+    ]
+    assert len(json.dumps(big)) > 240 * 1024
+    small = dd_detect_finding(ACCT, tag)
+    resp = hub.batch_import_findings(Findings=[big, small])
+    assert resp["SuccessCount"] == 1 and resp["FailedCount"] == 1, resp
+    assert resp["FailedFindings"][0]["Id"] == big["Id"] and resp["FailedFindings"][0]["ErrorCode"], resp
+    assert ids(get_all_findings(hub, scope(tag))) == [small["Id"]]
+
+
+def test_more_than_32_resources_is_invalid(hub, tag):
+    f = dd_detect_finding(ACCT, tag)
+    f["Resources"] = [{"Type": "AwsIotRegisteredThing", "Id": f"thing{n}"} for n in range(33)]
+    resp = hub.batch_import_findings(Findings=[f])
+    assert resp["FailedCount"] == 1 and resp["FailedFindings"][0]["ErrorCode"] == "InvalidInput", resp
+    assert "Resources" in resp["FailedFindings"][0]["ErrorMessage"], resp
+
+
+def test_finding_provider_fields_only(hub, tag):
+    f = dd_detect_finding(ACCT, tag, Severity=None, Types=None, FindingProviderFields={
+        "Severity": {"Label": "HIGH", "Original": "8.1"},
+        "Types": ["Unusual Behaviors/Process"],
+        "Confidence": 70,
+    })
+    import_findings(hub, [f])
+    got = get_one(hub, f)
+    assert got["Severity"]["Label"] == "HIGH" and got["Severity"].get("Original") == "8.1"
+    assert got["Types"] == ["Unusual Behaviors/Process"]
+    assert got["Confidence"] == 70
+    assert got["FindingProviderFields"]["Severity"]["Label"] == "HIGH"
+
+
+def test_finding_provider_fields_win_on_creation(hub, tag):
+    f = dd_detect_finding(ACCT, tag, severity="LOW", Types=["Unusual Behaviors"], FindingProviderFields={
+        "Severity": {"Label": "CRITICAL"}, "Types": ["TTPs/Command and Control"]})
+    import_findings(hub, [f])
+    got = get_one(hub, f)
+    assert got["Severity"]["Label"] == "CRITICAL"
+    assert got["Types"] == ["TTPs/Command and Control"]
+
+
+def _reimport(hub, finding, minutes, **changes):
+    newer = dict(finding, UpdatedAt=iso_ms(parse_ts(finding["UpdatedAt"]) + dt.timedelta(minutes=minutes)), **changes)
+    import_findings(hub, [newer])
+    return get_one(hub, finding)
+
+
+def test_workflow_reset_when_archived_finding_comes_back(hub, tag):
+    t0 = ago(hours=3)
+    notified = dd_audit_finding(ACCT, tag, created=t0)
+    suppressed = dd_audit_finding(ACCT, tag, policy=f"other-{tag}", created=t0)
+    import_findings(hub, [notified, suppressed])
+    hub.batch_update_findings(FindingIdentifiers=[ident(notified)], Workflow={"Status": "NOTIFIED"})
+    hub.batch_update_findings(FindingIdentifiers=[ident(suppressed)], Workflow={"Status": "SUPPRESSED"})
+
+    assert _reimport(hub, notified, 10, RecordState="ARCHIVED")["Workflow"]["Status"] == "NOTIFIED"
+    assert _reimport(hub, suppressed, 10, RecordState="ARCHIVED")["Workflow"]["Status"] == "SUPPRESSED"
+    back = _reimport(hub, notified, 20, RecordState="ACTIVE")
+    assert back["RecordState"] == "ACTIVE" and back["Workflow"]["Status"] == "NEW"
+    assert _reimport(hub, suppressed, 20, RecordState="ACTIVE")["Workflow"]["Status"] == "SUPPRESSED"
+
+
+def test_workflow_reset_when_compliance_fails_again(hub, tag):
+    f = prowler_finding(ACCT, tag, product_arn=OWN, status="PASSED", created=ago(hours=3))
+    import_findings(hub, [f])
+    hub.batch_update_findings(FindingIdentifiers=[ident(f)], Workflow={"Status": "RESOLVED"})
+    still = _reimport(hub, f, 10, Compliance=dict(f["Compliance"], Status="PASSED"))
+    assert still["Workflow"]["Status"] == "RESOLVED"
+    failed = _reimport(hub, f, 20, Compliance=dict(f["Compliance"], Status="FAILED"))
+    assert failed["Compliance"]["Status"] == "FAILED" and failed["Workflow"]["Status"] == "NEW"
+
+
+@pytest.mark.parametrize("created,utc", [("{d}T15:25:10+02:00", "{d}T13:25:10Z"),
+                                         ("{d}T15:25:10.5-0130", "{d}T16:55:10.5Z"),
+                                         ("{d}T15:25:10.123456789+17:59", "{p}T21:26:10.123Z")],
+                         ids=["colon-offset", "basic-offset", "max-offset-nanos"])
+def test_timestamps_with_offsets(hub, tag, created, utc):
+    day, previous = ago(days=2).strftime("%Y-%m-%d"), ago(days=3).strftime("%Y-%m-%d")
+    created, utc = created.format(d=day), utc.format(d=day, p=previous)
+    f = dd_detect_finding(ACCT, tag, CreatedAt=created, UpdatedAt=created)
+    import_findings(hub, [f])
+    got = get_one(hub, f)
+    assert same_instant(got["CreatedAt"], utc), (got["CreatedAt"], utc)
+    hits = hub.get_findings(Filters=with_scope(tag, {"UpdatedAt": [{"Start": utc, "End": utc}]}))["Findings"]
+    assert ids(hits) == [f["Id"]]
+
+
+def test_timestamp_offset_beyond_18_hours_is_invalid(hub, tag):
+    f = dd_detect_finding(ACCT, tag, CreatedAt="2026-01-04T15:25:10+18:01", UpdatedAt="2026-01-04T15:25:10+18:01")
+    resp = hub.batch_import_findings(Findings=[f])
+    assert resp["FailedCount"] == 1 and resp["FailedFindings"][0]["ErrorCode"] == "InvalidInput", resp
+
+
+def test_unicode_round_trip(hub, tag):
+    title = "Gerät „Kühlhaus-7“ meldet 温度アラーム ✓"
+    f = dd_detect_finding(ACCT, tag, Title=title, Description="Ünïcödé — 🚨 device violated 'aws:num-messages-sent'")
+    f["Resources"][0]["Tags"] = {"Standort": "München"}
+    import_findings(hub, [f])
+    got = get_one(hub, f)
+    assert got["Title"] == title and got["Description"] == f["Description"]
+    hits = hub.get_findings(Filters=with_scope(tag, {"Title": [{"Value": title, "Comparison": "EQUALS"}],
+                                                     "ResourceTags": [{"Key": "Standort", "Value": "München",
+                                                                       "Comparison": "EQUALS"}]}))
+    assert ids(hits["Findings"]) == [f["Id"]]
+
+
+def test_concurrent_imports_and_updates(fw, creds, hub, tag):
+    import concurrent.futures
+
+    clients = [fw.client(*creds) for _ in range(8)]
+    t0 = ago(hours=1)
+    contested = dd_audit_finding(ACCT, tag, created=t0)
+    import_findings(hub, [contested])
+
+    def worker(n):
+        client = clients[n]
+        for batch in range(3):
+            import_findings(client, [dd_detect_finding(ACCT, tag, thing=f"w{n}b{batch}i{i}") for i in range(50)])
+        version = dict(contested, UpdatedAt=iso_ms(t0 + dt.timedelta(seconds=n + 1)), Title=f"version {n + 1}")
+        resp = client.batch_import_findings(Findings=[version])
+        assert resp["FailedCount"] == 0, resp
+        client.batch_update_findings(FindingIdentifiers=[ident(contested)], UserDefinedFields={f"worker{n}": "seen"})
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        for future in [pool.submit(worker, n) for n in range(8)]:
+            future.result()
+
+    assert len(get_all_findings(hub, scope(tag))) == 1 + 8 * 3 * 50
+    got = get_one(hub, contested)
+    assert got["Title"] == "version 8", "the newest UpdatedAt wins, whatever the arrival order"
+    assert same_instant(got["UpdatedAt"], iso_ms(t0 + dt.timedelta(seconds=8)))
+    assert "worker" in "".join(got.get("UserDefinedFields", {})), got.get("UserDefinedFields")
+
+
+def test_finding_history_time_window(hub, tag):
+    f = dd_audit_finding(ACCT, tag)
+    import_findings(hub, [f])
+    time.sleep(0.05)
+    middle = utcnow()
+    time.sleep(0.05)
+    hub.batch_update_findings(FindingIdentifiers=[ident(f)], Workflow={"Status": "SUPPRESSED"})
+    later = hub.get_finding_history(FindingIdentifier=ident(f), StartTime=middle)["Records"]
+    assert [r["UpdateSource"]["Type"] for r in later] == ["BATCH_UPDATE_FINDINGS"]
+    earlier = hub.get_finding_history(FindingIdentifier=ident(f), EndTime=middle)["Records"]
+    assert [r["FindingCreated"] for r in earlier] == [True]

@@ -477,3 +477,105 @@ def test_tags_non_securityhub_arn_is_invalid(hub):
 def test_too_many_tags_is_invalid(hub_raw):
     tags = {f"k{n}": "v" for n in range(51)}
     expect_error(hub_raw.tag_resource, "InvalidInputException", 400, ResourceArn=hub_arn(ACCT), Tags=tags)
+
+
+# --------------------------------------------------------------------------------------------
+# Quotas, rule criteria operators, rules on provider updates, tag-key encoding
+
+
+def test_insight_results_capped_at_100_values(hub, tag):
+    findings = [dd_detect_finding(ACCT, tag, thing=f"dev{n:03d}-{tag}") for n in range(150)]
+    findings[0]["Resources"].append({"Type": "AwsIotRegisteredThing", "Id": f"dev001-{tag}", "Region": REGION})
+    import_findings(hub, findings)
+    arn = hub.create_insight(Name=f"top devices {tag}", Filters=scope(tag), GroupByAttribute="ResourceId")["InsightArn"]
+    try:
+        _, counts, raw = results(hub, arn)
+        assert len(raw["ResultValues"]) == 100
+        assert raw["ResultValues"][0] == {"GroupByAttributeValue": f"dev001-{tag}", "Count": 2}
+    finally:
+        hub.delete_insight(InsightArn=arn)
+
+
+def test_action_target_quota_is_50(make_account):
+    client = make_account().client
+    for n in range(50):
+        client.create_action_target(Name=f"Action {n}", Description="quota", Id=f"Action{n}")
+    expect_error(client.create_action_target, "LimitExceededException", 429,
+                 Name="One too many", Description="quota", Id="Action50")
+    listed = [t for p in client.get_paginator("describe_action_targets").paginate(PaginationConfig={"PageSize": 20})
+              for t in p["ActionTargets"]]
+    assert len(listed) == 50 and len({t["ActionTargetArn"] for t in listed}) == 50
+
+
+def test_custom_insight_quota_is_100(make_account):
+    client = make_account().client
+    for n in range(100):
+        client.create_insight(Name=f"insight {n}", Filters={}, GroupByAttribute="SeverityLabel")
+    expect_error(client.create_insight, "LimitExceededException", 429,
+                 Name="one too many", Filters={}, GroupByAttribute="SeverityLabel")
+    pages = list(client.get_paginator("get_insights").paginate(PaginationConfig={"PageSize": 30}))
+    arns = [i["InsightArn"] for p in pages for i in p["Insights"]]
+    assert len(arns) == 100 == len(set(arns)) and len(pages) == 4
+
+
+def test_automation_rule_quota_is_100(make_account):
+    client = make_account().client
+    action = [{"Type": "FINDING_FIELDS_UPDATE", "FindingFieldsUpdate": {"Confidence": 1}}]
+    for n in range(100):
+        client.create_automation_rule(RuleName=f"r{n}", Description="quota", RuleOrder=n % 1000 + 1,
+                                      Criteria={"Title": [{"Value": f"t{n}", "Comparison": "EQUALS"}]}, Actions=action)
+    expect_error(client.create_automation_rule, "LimitExceededException", 429, RuleName="r100", Description="quota",
+                 RuleOrder=1, Criteria={}, Actions=action)
+    assert len(_list_rules(client)) == 100
+
+
+def test_rule_with_two_actions_is_invalid(hub_raw, tag):
+    action = {"Type": "FINDING_FIELDS_UPDATE", "FindingFieldsUpdate": {"Confidence": 1}}
+    expect_error(hub_raw.create_automation_rule, "InvalidInputException", 400, RuleName="bad", Description="bad",
+                 RuleOrder=1, Criteria=scope(tag), Actions=[action, action])
+
+
+def test_rule_contains_and_not_contains_criteria(hub, tag, rules):
+    rules.append(_rule(hub, tag, "ssh-exposure", 7, {"Workflow": {"Status": "NOTIFIED"}},
+                       extra_criteria={"Title": [{"Value": "exposes SSH", "Comparison": "CONTAINS"}],
+                                       "Description": [{"Value": "staging", "Comparison": "NOT_CONTAINS"}]}))
+    hit = prowler_finding(ACCT, tag, product_arn=OWN, Title="Instance i-1 exposes SSH to the internet",
+                          Description="prod fleet gateway")
+    miss_title = prowler_finding(ACCT, tag, check="ec2_imdsv2", product_arn=OWN, Title="Instance uses IMDSv1",
+                                 Description="prod fleet gateway")
+    miss_desc = prowler_finding(ACCT, tag, check="ec2_ssh_staging", product_arn=OWN,
+                                Title="Instance i-2 exposes SSH too", Description="staging gateway")
+    import_findings(hub, [hit, miss_title, miss_desc])
+    _eventually(hub, hit, lambda f: f["Workflow"]["Status"] == "NOTIFIED", "the CONTAINS rule to apply")
+    assert get_one(hub, miss_title)["Workflow"]["Status"] == "NEW"
+    assert get_one(hub, miss_desc)["Workflow"]["Status"] == "NEW"
+
+
+def test_rule_applies_to_provider_updates_not_retroactively(hub, tag, rules):
+    import datetime as dt
+
+    from support import iso_ms, parse_ts
+
+    f = dd_audit_finding(ACCT, tag, severity="HIGH")
+    import_findings(hub, [f])
+    rules.append(_rule(hub, tag, "mark-true-positive", 4, {"VerificationState": "TRUE_POSITIVE"}))
+    assert get_one(hub, f).get("VerificationState", "UNKNOWN") == "UNKNOWN", "rules do not apply retroactively"
+    newer = dict(f, UpdatedAt=iso_ms(parse_ts(f["UpdatedAt"]) + dt.timedelta(minutes=1)))
+    import_findings(hub, [newer])
+    _eventually(hub, f, lambda g: g.get("VerificationState") == "TRUE_POSITIVE",
+                "the rule to apply to an updated finding")
+
+
+def test_untag_several_keys_with_special_characters(hub):
+    arn = hub.create_automation_rule(
+        RuleName="tag-encoding", Description="tag keys that need encoding", RuleOrder=999,
+        RuleStatus="DISABLED", Criteria={"Title": [{"Value": "never", "Comparison": "EQUALS"}]},
+        Actions=[{"Type": "FINDING_FIELDS_UPDATE", "FindingFieldsUpdate": {"Confidence": 1}}],
+        Tags={"cost center": "1", "a+b": "2", "team:env/x=y": "3", "@owner": "4", "keep": "5"},
+    )["RuleArn"]
+    try:
+        assert len(hub.list_tags_for_resource(ResourceArn=arn)["Tags"]) == 5
+        hub.untag_resource(ResourceArn=arn, TagKeys=["cost center", "a+b", "team:env/x=y", "@owner"])
+        assert hub.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"keep": "5"}
+    finally:
+        hub.batch_delete_automation_rules(AutomationRulesArns=[arn])

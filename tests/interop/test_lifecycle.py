@@ -187,3 +187,120 @@ def test_unknown_operation_path(lifecycle_server):
     assert 400 <= status < 500, (status, resp[:300])
     assert headers.get("x-amzn-errortype"), headers
     assert fw.proc.poll() is None
+
+
+def test_sigterm_with_a_stalled_client_still_stops(paths):
+    """A client stuck half-way through a request must not keep the server from stopping."""
+    import socket
+    import time
+
+    data_dir, log = paths
+    fw = Fleetward(data_dir, log).start()
+    stalled = [socket.create_connection(("127.0.0.1", fw.port)) for _ in range(2)]
+    stalled[0].sendall(b"POST /findings HTTP/1.1\r\nHost: x\r\n")  # headers never finish
+    stalled[1].sendall(b"POST /findings HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")  # body never finishes
+    time.sleep(0.2)
+    try:
+        started = time.monotonic()
+        code = fw.stop(signal.SIGTERM, timeout=10.0)
+        assert code == 0, fw.log()[-2000:]
+        assert time.monotonic() - started < 10.0
+    finally:
+        for s in stalled:
+            s.close()
+        fw.kill()
+
+
+# --------------------------------------------------------------------------------------------
+# PostgreSQL (--database-url), when scripts/test.sh provides a cluster (FLEETWARD_TEST_PG_URL)
+
+
+@pytest.fixture
+def pg_url():
+    import glob
+    import os
+    import shutil
+    import subprocess
+    import uuid
+
+    admin_url = os.environ.get("FLEETWARD_TEST_PG_URL")
+    if not admin_url:
+        pytest.skip("FLEETWARD_TEST_PG_URL is not set (scripts/pg-test-cluster.sh start DIR)")
+    psql = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True)), None)
+    if not psql:
+        pytest.skip("psql is not installed")
+    name = f"interop_{uuid.uuid4().hex[:12]}"
+    subprocess.run([psql, admin_url, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=30)
+    yield admin_url.rsplit("/", 1)[0] + "/" + name
+    subprocess.run([psql, admin_url, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True, timeout=30)
+
+
+def test_postgres_acknowledged_writes_survive_kill_9(pg_url, tmp_path):
+    args = ["--database-url", pg_url]
+    fw = Fleetward(tmp_path / "data", tmp_path / "server.log", extra_args=args).start()
+    try:
+        key = fw.read_credentials()
+        client = fw.client(*key)
+        findings = [dd_detect_finding(ACCT, "pgcrash", thing=f"dev{n}") for n in range(200)]
+        import_findings(client, findings)
+        client.batch_update_findings(FindingIdentifiers=[ident(findings[0])], Workflow={"Status": "RESOLVED"})
+    finally:
+        fw.kill()
+    with running(tmp_path / "data", tmp_path / "server.log", extra_args=args) as fw:
+        client = fw.client(*key)
+        assert len(get_all_findings(client, scope("pgcrash"))) == 200
+        assert get_one(client, findings[0])["Workflow"]["Status"] == "RESOLVED"
+
+
+def test_postgres_two_nodes_share_one_hub(pg_url, tmp_path):
+    """PostgreSQL is the backend for several nodes: what one node stores, the other serves."""
+    from support import wait_until
+
+    args = ["--database-url", pg_url]
+    with running(tmp_path / "a", tmp_path / "a.log", extra_args=args) as node_a, \
+            running(tmp_path / "b", tmp_path / "b.log", extra_args=args) as node_b:
+        key = node_a.read_credentials()
+        a, b = node_a.client(*key), node_b.client(*key)
+        assert b.describe_hub()["HubArn"] == hub_arn(ACCT)
+
+        f = dd_audit_finding(ACCT, "nodes")
+        import_findings(a, [f])
+        wait_until(lambda: len(get_all_findings(b, scope("nodes"))) == 1, timeout=5.0,
+                   what="node B to see the finding imported through node A")
+
+        resp = b.batch_update_findings(FindingIdentifiers=[ident(f)], Workflow={"Status": "RESOLVED"})
+        assert resp["UnprocessedFindings"] == [], resp
+        wait_until(lambda: get_one(a, f)["Workflow"]["Status"] == "RESOLVED", timeout=5.0,
+                   what="node A to see node B's update")
+
+        arn = a.create_insight(Name="both nodes", Filters=scope("nodes"), GroupByAttribute="SeverityLabel")["InsightArn"]
+        values = b.get_insight_results(InsightArn=arn)["InsightResults"]["ResultValues"]
+        assert values == [{"GroupByAttributeValue": "CRITICAL", "Count": 1}]
+
+        a.create_automation_rule(RuleName="both", Description="rule made on A", RuleOrder=1,
+                                 Criteria=scope("nodes2"),
+                                 Actions=[{"Type": "FINDING_FIELDS_UPDATE", "FindingFieldsUpdate": {"Confidence": 55}}])
+        g = dd_detect_finding(ACCT, "nodes2")
+        import_findings(b, [g])
+        assert get_one(b, g).get("Confidence") == 55, "node B must apply the rule created on node A"
+
+
+def test_other_region(paths):
+    data_dir, log = paths
+    with running(data_dir, log, region="eu-west-1") as fw:
+        assert f"  API:         {fw.endpoint}  (region eu-west-1)" in fw.log()
+        config = configparser.ConfigParser()
+        config.read(fw.config_path)
+        assert config["default"]["region"] == "eu-west-1"
+        client = fw.client(*fw.read_credentials(), region="eu-west-1")
+        assert client.describe_hub()["HubArn"] == f"arn:aws:securityhub:eu-west-1:{ACCT}:hub/default"
+        assert "arn:aws:securityhub:eu-west-1:000000000000:product-subscription/aws/iot-device-defender-audit" \
+            in client.list_enabled_products_for_import()["ProductSubscriptions"]
+        f = dd_audit_finding(ACCT, "eu", product_arn="arn:aws:securityhub:eu-west-1::product/aws/iot-device-defender-audit")
+        import_findings(client, [f])
+        assert get_one(client, f)["Region"] == "eu-west-1"
+        # A request signed for another region is refused.
+        from support import expect_error
+        expect_error(fw.client(*fw.read_credentials(), region="us-east-1").describe_hub, "InvalidSignatureException", 403)
+        # The AWS CLI follows DATA_DIR/config.
+        assert fw.aws_json("securityhub", "describe-hub")["HubArn"].startswith("arn:aws:securityhub:eu-west-1:")

@@ -22,6 +22,8 @@ use crate::wire::build_input;
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Security Hub's request size limit for BatchImportFindings (spec/security-hub.md 2.1).
 const MAX_IMPORT_BYTES: usize = 6 * 1024 * 1024;
+/// How long a client may take to send its request body.
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -42,6 +44,16 @@ async fn handle(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: Request<Body>,
 ) -> Response<Body> {
+    let mut response = handle_request(state, request).await;
+    // SDKs report this id (ResponseMetadata.RequestId); operators grep logs for it.
+    let request_id = uuid::Uuid::new_v4().to_string();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-RequestId", value);
+    }
+    response
+}
+
+async fn handle_request(state: AppState, request: Request<Body>) -> Response<Body> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_string();
@@ -61,13 +73,23 @@ async fn handle(
         );
         return response;
     }
-    let body = match to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
+    // A client that stops sending must not hold a connection (or shutdown) forever.
+    let read = tokio::time::timeout(BODY_READ_TIMEOUT, to_bytes(body, MAX_BODY_BYTES)).await;
+    let body = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
             return ApiError::new(
                 413,
                 "RequestEntityTooLargeException",
                 "Request body too large.",
+            )
+            .into_response();
+        }
+        Err(_) => {
+            return ApiError::new(
+                408,
+                "RequestTimeoutException",
+                "The request body was not received in time.",
             )
             .into_response();
         }

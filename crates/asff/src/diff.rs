@@ -52,27 +52,75 @@ fn diff_objects(
     out: &mut Vec<FieldChange>,
 ) {
     let tracked = |key: &str| depth > 0 || !UNTRACKED.contains(&key);
-    for (key, new_value) in new.iter().filter(|(k, _)| tracked(k)) {
-        let path = join(prefix, key);
-        match old.get(key) {
-            None => leaves(&path, new_value, depth + 1, Side::New, out),
-            Some(old_value) if old_value == new_value => {}
-            Some(Value::Object(o)) if depth < MAX_DEPTH && new_value.is_object() => {
-                if let Value::Object(n) = new_value {
-                    diff_objects(o, n, &path, depth + 1, out);
-                }
-            }
-            Some(old_value) => out.push(FieldChange {
-                updated_field: path,
-                old_value: Some(render(old_value)),
-                new_value: Some(render(new_value)),
-            }),
+    // Stored versions usually list members in the same order: walk both in step and only hash
+    // a key when the positions disagree.
+    let mut old_in_step = old.iter();
+    let mut found = 0;
+    for (key, new_value) in new {
+        let old_value = match old_in_step.next() {
+            Some((k, v)) if k == key => Some(v),
+            _ => old.get(key),
+        };
+        if old_value.is_some() {
+            found += 1;
         }
+        if !tracked(key) {
+            continue;
+        }
+        if old_value.is_some_and(|o| same(o, new_value)) {
+            continue;
+        }
+        diff_member(&join(prefix, key), old_value, Some(new_value), depth, out);
+    }
+    if found == old.len() {
+        return;
     }
     for (key, old_value) in old.iter().filter(|(k, _)| tracked(k)) {
         if !new.contains_key(key) {
             leaves(&join(prefix, key), old_value, depth + 1, Side::Old, out);
         }
+    }
+}
+
+/// The changes of one member at `path` (`None` = absent on that side).
+pub(crate) fn diff_member(
+    path: &str,
+    old: Option<&Value>,
+    new: Option<&Value>,
+    depth: usize,
+    out: &mut Vec<FieldChange>,
+) {
+    match (old, new) {
+        (None, None) => {}
+        (None, Some(n)) => leaves(path, n, depth + 1, Side::New, out),
+        (Some(o), None) => leaves(path, o, depth + 1, Side::Old, out),
+        (Some(o), Some(n)) if same(o, n) => {}
+        (Some(Value::Object(o)), Some(Value::Object(n))) if depth < MAX_DEPTH => {
+            diff_objects(o, n, path, depth + 1, out);
+        }
+        (Some(o), Some(n)) => out.push(FieldChange {
+            updated_field: path.to_string(),
+            old_value: Some(render(o)),
+            new_value: Some(render(n)),
+        }),
+    }
+}
+
+/// JSON equality (member order ignored), comparing in step before falling back to lookups.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && (x
+                    .iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| k1 == k2 && same(v1, v2))
+                    || x == y)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
+        _ => a == b,
     }
 }
 
@@ -212,6 +260,22 @@ mod tests {
     }
 
     #[test]
+    fn member_order_does_not_matter() {
+        let old = json!({"A": {"x": 1, "y": [1, {"p": 1, "q": 2}]}, "B": 2, "C": 3});
+        let new = json!({"C": 3, "B": 2, "A": {"y": [1, {"q": 2, "p": 1}], "x": 1}});
+        assert!(diff(&old, &new).is_empty());
+        let changed = json!({"C": 4, "A": {"y": [1, {"q": 2, "p": 1}], "x": 1}, "D": 1});
+        assert_eq!(
+            diff(&old, &changed),
+            vec![
+                change("C", Some("3"), Some("4")),
+                change("D", None, Some("1")),
+                change("B", Some("2"), None),
+            ]
+        );
+    }
+
+    #[test]
     fn non_objects_do_not_panic() {
         assert!(diff(&json!(1), &json!(1)).is_empty());
         assert_eq!(
@@ -223,5 +287,27 @@ mod tests {
             diff(&json!({}), &empty_obj),
             vec![change("A", None, Some("{}"))]
         );
+    }
+
+    mod properties {
+        use super::*;
+        use crate::fixtures::arb_json;
+        use proptest::prelude::*;
+
+        fn tracked_part(v: &Value) -> Value {
+            let mut v = v.clone();
+            if let Value::Object(m) = &mut v {
+                m.retain(|k, _| !UNTRACKED.contains(&k.as_str()));
+            }
+            v
+        }
+
+        proptest! {
+            #[test]
+            fn no_changes_exactly_when_the_tracked_parts_are_equal(a in arb_json(), b in arb_json()) {
+                prop_assert!(diff(&a, &a.clone()).is_empty());
+                prop_assert_eq!(diff(&a, &b).is_empty(), tracked_part(&a) == tracked_part(&b));
+            }
+        }
     }
 }

@@ -6,17 +6,47 @@
 //! - [`validate_finding`]: one finding as received in `BatchImportFindings`;
 //! - [`prepare_new`]: a new finding as stored;
 //! - [`merge_import`]: a provider re-import of a stored finding;
-//! - [`parse_finding_update`] / [`apply_update`]: `BatchUpdateFindings` and automation-rule
-//!   actions;
+//! - [`parse_finding_update`] / [`apply_update`] ([`apply_update_owned`] saves a copy):
+//!   `BatchUpdateFindings` and automation-rule actions;
 //! - [`diff`]: finding-history changes between two stored versions.
 //!
-//! The module docs record each decision taken where AWS's behaviour is unconfirmed.
+//! # Decisions where AWS's behaviour is unconfirmed
+//!
+//! Validation:
+//! - Types: AWS's own pattern `^([^/]+)(/[^/]+){0,2}$` (1–3 non-empty segments); the namespace
+//!   is not checked, so Device Defender's `Software and Configuration Check/...` and prowler's
+//!   compliance ids pass.
+//! - Severity and Types may each come from the top level or from `FindingProviderFields`.
+//! - Unknown top-level members are rejected; unknown members of nested objects are kept (a newer
+//!   SDK model may add them). Typed `Resources[].Details.<Type>` objects, `Action` sub-objects,
+//!   vulnerability packages/CVSS, `DataClassification`, `Owner` and `Detection` are only
+//!   checked to be objects.
+//! - `Resources[].Partition` accepts the newer model's six values and `Provider` `AWS|Azure`.
+//! - Tag values may be empty (AWS tags allow it), ≤256 characters; keys ≤128.
+//! - ProcessedAt (and Region, ProductName, CompanyName, AwsAccountName when well-typed) from the
+//!   provider are overwritten; ProcessedAt is not validated at all.
+//! - Integral floats (`50.0`) are accepted as integers and stored as integers.
+//! - Timestamps: `T`/`t`/space separator, `Z`/`z`; no leap seconds; years 0000–9999 in UTC.
+//! - 240 KB = 245,760 bytes of compact JSON; the `aws/securityhub/*` keys the service injects
+//!   are not counted against the 50 ProductFields pairs.
+//!
+//! Import and update:
+//! - A re-import replaces every provider-owned member, including ones it leaves out; CreatedAt
+//!   follows the provider; a missing RecordState means ACTIVE (so it re-opens an archived
+//!   finding and resets its workflow).
+//! - UpdatedAt is compared after rounding to milliseconds; equal is stale.
+//! - On creation, a top-level Severity whose Label equals FPF's keeps its Normalized/Product.
+//! - A Compliance PASSED → FAILED/WARNING/NOT_AVAILABLE change does not reset SUPPRESSED.
+//! - UserDefinedFields updates are merged into the stored map; every update member marks its
+//!   customer bit, even when the value does not change.
+//! - History paths are dotted leaves (`Workflow.Status`); arrays are whole values.
 
 mod diff;
 mod enums;
 mod merge;
 mod normalize;
 mod product_arn;
+mod provider_fields;
 mod schema;
 mod size;
 mod timestamp;
@@ -34,7 +64,7 @@ pub use product_arn::{ProductArn, parse_product_arn};
 pub use size::{FINDING_SIZE_EXCEEDED, MAX_FINDING_BYTES, check_size, json_len};
 pub use timestamp::{format_timestamp, normalize_timestamp, parse_timestamp};
 pub use update::{
-    FindingUpdate, NoteUpdate, RelatedFinding, SeverityUpdate, apply_update,
+    FindingUpdate, NoteUpdate, RelatedFinding, SeverityUpdate, apply_update, apply_update_owned,
     finding_update_to_json, parse_finding_update,
 };
 pub use validate::{FORMAT_ERROR_PREFIX, validate_finding};

@@ -9,10 +9,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::normalize::{
-    ImportContext, apply_provider_fields, canonicalize, derive_top_severity, fill_service_fields,
-    inject_product_fields,
-};
+use crate::normalize::{ImportContext, canonicalize, fill_service_fields, inject_product_fields};
+use crate::provider_fields::{apply_provider_fields, derive_top_severity};
 use crate::timestamp::parse_timestamp;
 use crate::{CustomerFields, FieldChange, diff};
 

@@ -2,13 +2,13 @@
 //!
 //! Shared by [`prepare_new`] and [`crate::merge_import`]: timestamps rewritten to UTC with
 //! milliseconds, integral floats in integer members rewritten as integers, the service-owned
-//! members filled in, Severity Label ⇄ Normalized derived, the `FindingProviderFields` mirror,
-//! and the `aws/securityhub/*` product fields.
+//! members filled in and the `aws/securityhub/*` product fields. Severity and the
+//! `FindingProviderFields` mirror are in `provider_fields`.
 
 use serde_json::{Map, Value};
 
 use crate::CustomerFields;
-use crate::enums::SeverityLabel;
+use crate::provider_fields::{apply_provider_fields, derive_top_severity};
 use crate::schema::{FINDING, Kind, Struct};
 use crate::timestamp::{format_timestamp, has_stored_shape, normalize_timestamp};
 use crate::validate::integer;
@@ -25,16 +25,6 @@ pub struct ImportContext<'a> {
     pub custom_product: bool,
     pub account_name: Option<&'a str>,
 }
-
-/// The attributes providers should send in `FindingProviderFields` (spec §2.4), with the bit
-/// that records a customer change to the top-level copy.
-pub(crate) const PROVIDER_FIELDS: [(&str, CustomerFields); 5] = [
-    ("Confidence", CustomerFields::CONFIDENCE),
-    ("Criticality", CustomerFields::CRITICALITY),
-    ("RelatedFindings", CustomerFields::RELATED_FINDINGS),
-    ("Severity", CustomerFields::SEVERITY),
-    ("Types", CustomerFields::TYPES),
-];
 
 /// A new finding as stored. Expects a finding that passed [`crate::validate_finding`]; anything
 /// else is returned with best-effort changes and never panics.
@@ -69,6 +59,16 @@ pub fn prepare_new(incoming: Value, ctx: &ImportContext) -> Value {
 fn default_str(m: &mut Map<String, Value>, key: &str, value: &str) {
     if !m.contains_key(key) {
         m.insert(key.into(), value.into());
+    }
+}
+
+/// `m[key] = value`, without allocating the key when it is already there.
+pub(crate) fn set(m: &mut Map<String, Value>, key: &str, value: Value) {
+    match m.get_mut(key) {
+        Some(slot) => *slot = value,
+        None => {
+            m.insert(key.into(), value);
+        }
     }
 }
 
@@ -122,21 +122,19 @@ fn canonicalize_value(v: &mut Value, kind: &Kind) {
 /// Spec §1.10: the service sets Region, ProcessedAt and AwsAccountName, and ProductName and
 /// CompanyName from the catalogue except for custom products, where the provider's values win.
 pub(crate) fn fill_service_fields(f: &mut Map<String, Value>, ctx: &ImportContext) {
-    f.insert("Region".into(), ctx.region.into());
+    set(f, "Region", ctx.region.into());
     for (key, registry) in [
         ("ProductName", ctx.product_name),
         ("CompanyName", ctx.company_name),
     ] {
         let provided = ctx.custom_product && f.get(key).is_some_and(Value::is_string);
         if !provided {
-            f.insert(key.into(), registry.into());
+            set(f, key, registry.into());
         }
     }
-    f.insert("ProcessedAt".into(), format_timestamp(ctx.now_ms).into());
+    set(f, "ProcessedAt", format_timestamp(ctx.now_ms).into());
     match ctx.account_name {
-        Some(name) => {
-            f.insert("AwsAccountName".into(), name.into());
-        }
+        Some(name) => set(f, "AwsAccountName", name.into()),
         None => {
             f.shift_remove("AwsAccountName");
         }
@@ -150,13 +148,16 @@ pub(crate) fn inject_product_fields(f: &mut Map<String, Value>, ctx: &ImportCont
         f.get("ProductArn").and_then(Value::as_str),
         f.get("Id").and_then(Value::as_str),
     ) {
-        (Some(arn), Some(id)) => Some(format!("{arn}/{id}")),
+        (Some(arn), Some(id)) => {
+            let mut fid = String::with_capacity(arn.len() + 1 + id.len());
+            fid.push_str(arn);
+            fid.push('/');
+            fid.push_str(id);
+            Some(fid)
+        }
         _ => None,
     };
-    if !matches!(f.get("ProductFields"), Some(Value::Object(_))) {
-        f.insert("ProductFields".into(), Value::Object(Map::new()));
-    }
-    if let Some(Value::Object(pf)) = f.get_mut("ProductFields") {
+    let fill = |pf: &mut Map<String, Value>| {
         if let Some(id) = finding_id {
             pf.insert("aws/securityhub/FindingId".into(), id.into());
         }
@@ -168,140 +169,15 @@ pub(crate) fn inject_product_fields(f: &mut Map<String, Value>, ctx: &ImportCont
             "aws/securityhub/CompanyName".into(),
             ctx.company_name.into(),
         );
-    }
-}
-
-/// Spec §1.4: Label from Normalized or Normalized from Label when only one is given.
-pub(crate) fn derive_severity(sev: &mut Map<String, Value>) {
-    let label = sev
-        .get("Label")
-        .and_then(Value::as_str)
-        .and_then(SeverityLabel::parse);
-    let normalized = sev.get("Normalized").and_then(integer);
-    match (label, normalized) {
-        (Some(l), None) => {
-            sev.insert("Normalized".into(), l.normalized().into());
-        }
-        (None, Some(n)) if !sev.contains_key("Label") => {
-            sev.insert(
-                "Label".into(),
-                SeverityLabel::from_normalized(n).as_str().into(),
-            );
-        }
-        _ => {}
-    }
-}
-
-pub(crate) fn derive_top_severity(f: &mut Map<String, Value>) {
-    if let Some(Value::Object(sev)) = f.get_mut("Severity") {
-        derive_severity(sev);
-    }
-}
-
-/// The `FindingProviderFields` rules of spec §2.4 for Confidence, Criticality, RelatedFindings,
-/// Severity and Types. `existing` is the stored finding for a re-import, `None` on creation.
-///
-/// - FPF.X only: FPF.X kept; top-level X copied from it unless a customer changed X.
-/// - top-level X only: copied into FPF.X; top-level kept unless a customer changed X.
-/// - both: FPF.X kept; on creation the top level is taken from FPF.X (rule 3; a top-level
-///   Severity with the same label keeps its Normalized/Product), on update the provider's
-///   top-level value is kept unless a customer changed X.
-/// - neither (update only): FPF.X absent; top-level X kept only if a customer changed it.
-///
-/// A customer-changed X keeps the stored top-level value.
-pub(crate) fn apply_provider_fields(
-    f: &mut Map<String, Value>,
-    existing: Option<&Map<String, Value>>,
-    customer: CustomerFields,
-) {
-    let mut fpf = match f.get_mut("FindingProviderFields") {
-        Some(Value::Object(m)) => std::mem::take(m),
-        _ => Map::new(),
     };
-    for (name, bit) in PROVIDER_FIELDS {
-        let is_severity = name == "Severity";
-        if is_severity {
-            complete_fpf_severity(&mut fpf, f);
-        }
-        let provider_sent_fpf = fpf.contains_key(name);
-        if !provider_sent_fpf && let Some(top) = f.get(name) {
-            let copy = if is_severity {
-                severity_top_to_fpf(top)
-            } else {
-                top.clone()
-            };
-            fpf.insert(name.into(), copy);
-        }
-        let top = match existing {
-            Some(old) if customer.contains(bit) => old.get(name).cloned(),
-            Some(_) if f.contains_key(name) => continue,
-            _ if provider_sent_fpf => fpf.get(name).map(|p| {
-                if is_severity {
-                    severity_fpf_to_top(p, f.get(name))
-                } else {
-                    p.clone()
-                }
-            }),
-            Some(_) => None,
-            None => continue,
-        };
-        match top {
-            Some(v) => {
-                f.insert(name.into(), v);
-            }
-            None => {
-                f.shift_remove(name);
-            }
-        }
-    }
-    if fpf.is_empty() {
-        f.shift_remove("FindingProviderFields");
-    } else {
-        f.insert("FindingProviderFields".into(), Value::Object(fpf));
-    }
-}
-
-/// An FPF Severity without Label takes the top-level label (validation guarantees one of them).
-fn complete_fpf_severity(fpf: &mut Map<String, Value>, f: &Map<String, Value>) {
-    if let Some(Value::Object(p)) = fpf.get_mut("Severity")
-        && !p.contains_key("Label")
-        && let Some(label) = f.get("Severity").and_then(|t| t.get("Label"))
-    {
-        p.insert("Label".into(), label.clone());
-    }
-}
-
-/// `FindingProviderSeverity` has only Label and Original (spec §1.4).
-fn severity_top_to_fpf(top: &Value) -> Value {
-    let mut out = Map::new();
-    for key in ["Label", "Original"] {
-        if let Some(v) = top.get(key) {
-            out.insert(key.into(), v.clone());
-        }
-    }
-    Value::Object(out)
-}
-
-/// The top-level Severity for a provider's FPF Severity. A top-level Severity sent alongside
-/// with the same label is kept (its Normalized and Product agree with the label and FPF has no
-/// place for them); otherwise Normalized is derived from the FPF label.
-fn severity_fpf_to_top(fpf: &Value, top: Option<&Value>) -> Value {
-    let fpf_label = fpf.get("Label");
-    let mut out = match top {
-        Some(Value::Object(t)) if fpf_label.is_some() && t.get("Label") == fpf_label => t.clone(),
+    match f.get_mut("ProductFields") {
+        Some(Value::Object(pf)) => fill(pf),
         _ => {
-            let mut fresh = Map::new();
-            if let Some(label) = fpf_label {
-                fresh.insert("Label".into(), label.clone());
-            }
-            fresh
+            let mut pf = Map::new();
+            fill(&mut pf);
+            set(f, "ProductFields", Value::Object(pf));
         }
-    };
-    if let Some(v) = fpf.get("Original") {
-        out.insert("Original".into(), v.clone());
     }
-    derive_severity(&mut out);
-    Value::Object(out)
 }
 
 #[cfg(test)]

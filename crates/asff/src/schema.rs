@@ -84,6 +84,10 @@ impl Struct {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
 }
 
 const fn opt(name: &'static str, kind: Kind) -> Field {

@@ -11,10 +11,32 @@ pub const FINDING_SIZE_EXCEEDED: &str = "Finding size exceeded 240 KB";
 
 /// `Err(FINDING_SIZE_EXCEEDED)` when the finding serializes to more than 240 KB.
 pub fn check_size(finding: &Value) -> Result<(), String> {
-    if json_len(finding) > MAX_FINDING_BYTES {
-        Err(FINDING_SIZE_EXCEEDED.to_string())
-    } else {
+    if fits(finding, MAX_FINDING_BYTES) {
         Ok(())
+    } else {
+        Err(FINDING_SIZE_EXCEEDED.to_string())
+    }
+}
+
+/// Whether `v` serializes to at most `limit` bytes. A cheap upper bound (every string byte
+/// escaped to six) settles typical findings without scanning their text.
+pub(crate) fn fits(v: &Value, limit: usize) -> bool {
+    upper_bound(v) <= limit || json_len(v) <= limit
+}
+
+fn upper_bound(v: &Value) -> usize {
+    match v {
+        Value::Null | Value::Bool(_) => 5,
+        // No number serializes longer than 24 bytes.
+        Value::Number(_) => 24,
+        Value::String(s) => 6 * s.len() + 2,
+        Value::Array(items) => 2 + items.iter().map(|x| upper_bound(x) + 1).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map
+                .iter()
+                .map(|(k, x)| 6 * k.len() + 4 + upper_bound(x))
+                .sum::<usize>()
+        }
     }
 }
 
@@ -65,6 +87,13 @@ fn digit_count(mut u: u64) -> usize {
 /// Quoted and escaped as serde_json does: `"` `\` and the short escapes take 2 bytes, other
 /// control characters 6 (`\u00XX`).
 fn string_len(s: &str) -> usize {
+    let special = s
+        .bytes()
+        .filter(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .count();
+    if special == 0 {
+        return s.len() + 2;
+    }
     let escapes: usize = s
         .bytes()
         .map(|b| match b {
@@ -105,6 +134,14 @@ mod tests {
                 "{v}"
             );
         }
+    }
+
+    #[test]
+    fn the_upper_bound_is_never_below_the_exact_length() {
+        let v = json!({"a\"": ["\u{1}\u{1}", 1.0e300, i64::MIN, null, true], "b": {"c": "\\"}});
+        assert!(upper_bound(&v) >= json_len(&v));
+        assert!(fits(&v, json_len(&v)));
+        assert!(!fits(&v, json_len(&v) - 1));
     }
 
     #[test]

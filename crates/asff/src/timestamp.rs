@@ -68,9 +68,40 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
     (min..=max).contains(&ms).then_some(ms)
 }
 
-/// The stored form of epoch milliseconds: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+/// The stored form of epoch milliseconds: `YYYY-MM-DDTHH:MM:SS.mmmZ`. Hand-rolled because it
+/// runs several times per imported finding; years outside 0000–9999 fall back to the model's
+/// general formatter.
 pub fn format_timestamp(ms: i64) -> String {
-    format_ms(ms)
+    let days = ms.div_euclid(MS_PER_DAY);
+    let in_day = ms.rem_euclid(MS_PER_DAY);
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) {
+        return format_ms(ms);
+    }
+    let mut out = [0_u8; 24];
+    put_digits(&mut out[0..4], year);
+    out[4] = b'-';
+    put_digits(&mut out[5..7], month);
+    out[7] = b'-';
+    put_digits(&mut out[8..10], day);
+    out[10] = b'T';
+    put_digits(&mut out[11..13], in_day / 3_600_000);
+    out[13] = b':';
+    put_digits(&mut out[14..16], in_day / 60_000 % 60);
+    out[16] = b':';
+    put_digits(&mut out[17..19], in_day / 1000 % 60);
+    out[19] = b'.';
+    put_digits(&mut out[20..23], in_day % 1000);
+    out[23] = b'Z';
+    String::from_utf8(out.to_vec()).unwrap_or_else(|_| format_ms(ms))
+}
+
+/// Writes `n` (non-negative, fitting) as zero-padded decimal filling `buf`.
+fn put_digits(buf: &mut [u8], mut n: i64) {
+    for b in buf.iter_mut().rev() {
+        *b = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
 }
 
 /// The stored form of an accepted timestamp, or `None` if `s` is not in the accepted subset.
@@ -144,6 +175,20 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 #[cfg(test)]
@@ -260,6 +305,27 @@ mod tests {
     }
 
     #[test]
+    fn formatting_matches_the_model_and_round_trips() {
+        let min = days_from_civil(0, 1, 1) * MS_PER_DAY;
+        let max = days_from_civil(10_000, 1, 1) * MS_PER_DAY - 1;
+        let mut samples = vec![0, -1, 1, min, max, 951_782_400_000, 1_709_164_800_000];
+        let mut x: i64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            samples.push(min + x.rem_euclid(max - min + 1));
+        }
+        for ms in samples {
+            let text = format_timestamp(ms);
+            assert_eq!(text, format_ms(ms), "{ms}");
+            assert!(has_stored_shape(&text), "{text}");
+            assert_eq!(parse_timestamp(&text), Some(ms), "{text}");
+        }
+        assert_eq!(format_timestamp(max + 1), format_ms(max + 1));
+    }
+
+    #[test]
     fn stored_shape_is_recognised() {
         assert!(has_stored_shape("2024-01-04T15:25:10.123Z"));
         assert!(!has_stored_shape("2024-01-04T15:25:10Z"));
@@ -268,5 +334,54 @@ mod tests {
             normalize_timestamp("2024-01-04T15:25:10.123Z").as_deref(),
             Some("2024-01-04T15:25:10.123Z")
         );
+    }
+
+    #[test]
+    fn extreme_instants_do_not_panic() {
+        for ms in [i64::MIN, i64::MIN + 1, i64::MAX, -62_167_219_200_001] {
+            let _ = format_timestamp(ms);
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use fleetward_model::timestamp::parse_rfc3339_ms;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn arbitrary_text_never_panics(s in ".{0,40}") {
+                let _ = parse_timestamp(&s);
+            }
+
+            /// Agrees with the `time` crate (via the model) wherever both accept the text.
+            #[test]
+            fn agrees_with_the_time_crate(
+                y in 0_i64..=9999, mo in 1_i64..=12, d in 1_i64..=31, h in 0_i64..=23,
+                mi in 0_i64..=59, sec in 0_i64..=59, frac in prop::option::of("[0-9]{1,9}"),
+                offset in prop::option::of((any::<bool>(), 0_i64..=18, 0_i64..=59)),
+            ) {
+                prop_assume!(d <= days_in_month(y, mo));
+                let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
+                let zone = match offset {
+                    None => "Z".to_string(),
+                    Some((west, oh, om)) => {
+                        prop_assume!(oh * 60 + om <= MAX_OFFSET_MINUTES);
+                        format!("{}{oh:02}:{om:02}", if west { '-' } else { '+' })
+                    }
+                };
+                let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}{frac}{zone}");
+                let ours = parse_timestamp(&text);
+                let theirs = parse_rfc3339_ms(&text);
+                if let Some(ms) = ours {
+                    prop_assert_eq!(Some(ms), theirs, "{}", text);
+                    prop_assert_eq!(parse_timestamp(&format_timestamp(ms)), Some(ms));
+                } else {
+                    // Only instants outside years 0000-9999 in UTC are refused.
+                    let utc = theirs.map(format_ms).unwrap_or_default();
+                    prop_assert!(!(utc.len() == 24 && has_stored_shape(&utc)), "{} -> {}", text, utc);
+                }
+            }
+        }
     }
 }

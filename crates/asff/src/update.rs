@@ -12,11 +12,12 @@
 
 use serde_json::{Map, Value};
 
+use crate::diff::diff_member;
 use crate::enums::{SeverityLabel, VerificationState, WorkflowStatus};
 use crate::schema::FINDING_UPDATE;
 use crate::timestamp::format_timestamp;
 use crate::validate::{check_struct, integer};
-use crate::{CustomerFields, FieldChange, diff};
+use crate::{CustomerFields, FieldChange};
 
 /// `NoteUpdate`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,10 +61,7 @@ impl FindingUpdate {
     /// True when applying it would change nothing.
     pub fn is_empty(&self) -> bool {
         self.note.is_none()
-            && self
-                .severity
-                .as_ref()
-                .is_none_or(|s| s.label.is_none() && s.normalized.is_none() && s.product.is_none())
+            && self.severity.as_ref().is_none_or(|s| !carries_severity(s))
             && self.verification_state.is_none()
             && self.confidence.is_none()
             && self.criticality.is_none()
@@ -197,37 +195,70 @@ pub fn apply_update(
     update: &FindingUpdate,
     now_ms: i64,
 ) -> (Value, CustomerFields, Vec<FieldChange>) {
-    let mut finding = existing.clone();
+    apply_update_owned(existing.clone(), customer, update, now_ms)
+}
+
+/// [`apply_update`] on a finding the caller owns, saving the copy: only the members the update
+/// touches are kept aside to compute the changes.
+pub fn apply_update_owned(
+    mut finding: Value,
+    customer: CustomerFields,
+    update: &FindingUpdate,
+    now_ms: i64,
+) -> (Value, CustomerFields, Vec<FieldChange>) {
     let Value::Object(f) = &mut finding else {
         return (finding, customer, Vec::new());
     };
     let mut bits = customer;
+    let mut before: Vec<(&'static str, Option<Value>)> = Vec::new();
+    let mut replace = |f: &mut Map<String, Value>, name: &'static str, value: Value| {
+        let old = match f.get_mut(name) {
+            Some(slot) => Some(std::mem::replace(slot, value)),
+            None => {
+                f.insert(name.into(), value);
+                None
+            }
+        };
+        before.push((name, old));
+    };
     if let Some(n) = &update.note {
-        f.insert("Note".into(), note_json(n, Some(now_ms)));
+        replace(f, "Note", note_json(n, Some(now_ms)));
         bits |= CustomerFields::NOTE;
     }
-    if let Some(s) = &update.severity
-        && apply_severity(f, s)
-    {
-        bits |= CustomerFields::SEVERITY;
-    }
     if let Some(v) = update.verification_state {
-        f.insert("VerificationState".into(), v.as_str().into());
+        replace(f, "VerificationState", v.as_str().into());
         bits |= CustomerFields::VERIFICATION_STATE;
     }
     if let Some(c) = update.confidence {
-        f.insert("Confidence".into(), c.into());
+        replace(f, "Confidence", c.into());
         bits |= CustomerFields::CONFIDENCE;
     }
     if let Some(c) = update.criticality {
-        f.insert("Criticality".into(), c.into());
+        replace(f, "Criticality", c.into());
         bits |= CustomerFields::CRITICALITY;
     }
     if let Some(t) = &update.types {
-        f.insert("Types".into(), t.clone().into());
+        replace(f, "Types", t.clone().into());
         bits |= CustomerFields::TYPES;
     }
+    if let Some(w) = update.workflow_status {
+        replace(f, "Workflow", workflow_json(w));
+        bits |= CustomerFields::WORKFLOW;
+    }
+    if let Some(r) = &update.related_findings {
+        replace(f, "RelatedFindings", related_json(r));
+        bits |= CustomerFields::RELATED_FINDINGS;
+    }
+    // Severity and UserDefinedFields are merged into the stored object.
+    if let Some(s) = &update.severity
+        && carries_severity(s)
+    {
+        before.push(("Severity", f.get("Severity").cloned()));
+        apply_severity(f, s);
+        bits |= CustomerFields::SEVERITY;
+    }
     if let Some(fields) = &update.user_defined_fields {
+        before.push(("UserDefinedFields", f.get("UserDefinedFields").cloned()));
         if !matches!(f.get("UserDefinedFields"), Some(Value::Object(_))) {
             f.insert("UserDefinedFields".into(), Value::Object(Map::new()));
         }
@@ -238,32 +269,25 @@ pub fn apply_update(
         }
         bits |= CustomerFields::USER_DEFINED_FIELDS;
     }
-    if let Some(w) = update.workflow_status {
-        f.insert("Workflow".into(), workflow_json(w));
-        bits |= CustomerFields::WORKFLOW;
+    let mut changes = Vec::new();
+    for (name, old) in &before {
+        diff_member(name, old.as_ref(), f.get(*name), 0, &mut changes);
     }
-    if let Some(r) = &update.related_findings {
-        f.insert("RelatedFindings".into(), related_json(r));
-        bits |= CustomerFields::RELATED_FINDINGS;
-    }
-    let changes = diff(existing, &finding);
     (finding, bits, changes)
 }
 
-/// Returns whether the update carried anything.
-fn apply_severity(f: &mut Map<String, Value>, s: &SeverityUpdate) -> bool {
-    let (label, normalized) = match (s.label, s.normalized) {
-        (Some(l), Some(n)) => (Some(l), Some(i64::from(n))),
-        (Some(l), None) => (Some(l), Some(l.normalized())),
-        (None, Some(n)) => (
-            Some(SeverityLabel::from_normalized(i64::from(n))),
-            Some(i64::from(n)),
-        ),
-        (None, None) => (None, None),
+fn carries_severity(s: &SeverityUpdate) -> bool {
+    s.label.is_some() || s.normalized.is_some() || s.product.is_some()
+}
+
+/// Sets Label and Normalized (deriving the missing one) and Product, keeping Original.
+fn apply_severity(f: &mut Map<String, Value>, s: &SeverityUpdate) {
+    let level = match (s.label, s.normalized) {
+        (Some(l), Some(n)) => Some((l, i64::from(n))),
+        (Some(l), None) => Some((l, l.normalized())),
+        (None, Some(n)) => Some((SeverityLabel::from_normalized(i64::from(n)), i64::from(n))),
+        (None, None) => None,
     };
-    if label.is_none() && s.product.is_none() {
-        return false;
-    }
     if !matches!(f.get("Severity"), Some(Value::Object(_))) {
         f.insert("Severity".into(), Value::Object(Map::new()));
     }
@@ -271,12 +295,11 @@ fn apply_severity(f: &mut Map<String, Value>, s: &SeverityUpdate) -> bool {
         if let Some(p) = s.product {
             sev.insert("Product".into(), p.into());
         }
-        if let (Some(l), Some(n)) = (label, normalized) {
-            sev.insert("Label".into(), l.as_str().into());
-            sev.insert("Normalized".into(), n.into());
+        if let Some((label, normalized)) = level {
+            sev.insert("Label".into(), label.as_str().into());
+            sev.insert("Normalized".into(), normalized.into());
         }
     }
-    true
 }
 
 fn note_json(n: &NoteUpdate, now_ms: Option<i64>) -> Value {

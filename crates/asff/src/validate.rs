@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::product_arn::parse_product_arn;
 use crate::schema::{Extra, FINDING, Kind, MapRule, Struct};
-use crate::size::{FINDING_SIZE_EXCEEDED, MAX_FINDING_BYTES, json_len};
+use crate::size::{FINDING_SIZE_EXCEEDED, MAX_FINDING_BYTES, fits};
 use crate::timestamp::parse_timestamp;
 
 /// The prefix AWS puts before every schema violation message.
@@ -22,7 +22,7 @@ const ANY_OF_MESSAGE: &str = "data should have required property 'FindingProvide
 /// Full validation of one finding as received in `BatchImportFindings`. `Err` is the message for
 /// `FailedFindings` (`ErrorCode: "InvalidInput"`).
 pub fn validate_finding(finding: &Value) -> Result<(), String> {
-    if json_len(finding) > MAX_FINDING_BYTES {
+    if !fits(finding, MAX_FINDING_BYTES) {
         return Err(FINDING_SIZE_EXCEEDED.to_string());
     }
     let root = Path::Root("data");
@@ -191,16 +191,14 @@ fn check(v: &Value, kind: &Kind, path: &Path) -> Result<(), String> {
         }
         Kind::FindingType => {
             let s = as_str(v, path)?;
-            check_nonblank(s, path)?;
-            if is_finding_type(s) {
-                Ok(())
-            } else {
-                // The exact pattern AWS reports (prowler issue #2519).
-                Err(fail(
+            if !is_finding_type(s) {
+                // The exact pattern AWS reports, also for "" (prowler issue #2519).
+                return Err(fail(
                     path,
                     "should match pattern \"^([^/]+)(/[^/]+){0,2}$\"",
-                ))
+                ));
             }
+            check_nonblank(s, path)
         }
         Kind::Map(rule) => check_map(v, rule, path),
         Kind::List { item, min, max } => {
@@ -239,34 +237,57 @@ fn check_object(v: &Value, st: &Struct, path: &Path) -> Result<(), String> {
         Value::Object(map) => map,
         _ => return Err(fail(path, "should be object")),
     };
-    if let Some(missing) = st
-        .fields
-        .iter()
-        .find(|f| f.required && !map.contains_key(f.name))
-    {
-        return Err(fail(
-            path,
-            &format!("should have required property '{}'", missing.name),
-        ));
-    }
+    // One pass records which members are present (no hashing) and the first member error;
+    // a missing required property is reported before it, as JSON Schema validators do.
+    let mut seen: u64 = 0;
+    let mut first_error = None;
     for (key, value) in map {
         let member = Path::Member(path, key);
-        match st.field(key) {
-            Some(field) => check(value, &field.kind, &member)?,
-            None => match st.extra {
-                Extra::Keep => {}
-                Extra::KeepObjects if value.is_object() => {}
-                Extra::KeepObjects => return Err(fail(&member, "should be object")),
-                Extra::Reject => {
-                    return Err(fail(
-                        path,
-                        &format!("should NOT have additional properties ('{}')", shorten(key)),
-                    ));
+        let result = match st.index(key) {
+            Some(i) => {
+                seen |= bit(i);
+                if first_error.is_some() {
+                    continue;
                 }
+                check(value, &st.fields[i].kind, &member)
+            }
+            None if first_error.is_some() => continue,
+            None => match st.extra {
+                Extra::Keep => Ok(()),
+                Extra::KeepObjects if value.is_object() => Ok(()),
+                Extra::KeepObjects => Err(fail(&member, "should be object")),
+                Extra::Reject => Err(fail(
+                    path,
+                    &format!("should NOT have additional properties ('{}')", shorten(key)),
+                )),
             },
+        };
+        if let Err(e) = result {
+            first_error = Some(e);
         }
     }
-    Ok(())
+    let missing = st.fields.iter().enumerate().find(|(i, f)| {
+        f.required
+            && match bit(*i) {
+                0 => !map.contains_key(f.name),
+                b => seen & b == 0,
+            }
+    });
+    if let Some((_, f)) = missing {
+        return Err(fail(
+            path,
+            &format!("should have required property '{}'", f.name),
+        ));
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// The presence bit of field `i` (0 beyond the 64th field, which then falls back to a lookup).
+fn bit(i: usize) -> u64 {
+    u32::try_from(i)
+        .ok()
+        .and_then(|i| 1_u64.checked_shl(i))
+        .unwrap_or(0)
 }
 
 fn check_map(v: &Value, rule: &MapRule, path: &Path) -> Result<(), String> {
@@ -381,5 +402,7 @@ pub(crate) fn integer(v: &Value) -> Option<i64> {
     (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
 }
 
+#[cfg(test)]
+mod member_tests;
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,8 @@
 use std::time::{Duration, Instant};
 
 use fleetward_findings_query::{
-    Dialect, Filters, FindingRecord, Interner, SortCriterion, attribute_by_name, sort_key,
+    Dialect, Filters, FindingRecord, Interner, RecordStore, SortCriterion, attribute_by_name,
+    sort_key, top_k,
 };
 use serde_json::{Value, json};
 
@@ -65,7 +66,10 @@ fn hex(seed: u64, len: usize) -> String {
     let mut s = String::with_capacity(len);
     let mut i = 0;
     while s.len() < len {
-        s.push_str(&format!("{:016x}", mix(seed.wrapping_mul(31).wrapping_add(i))));
+        s.push_str(&format!(
+            "{:016x}",
+            mix(seed.wrapping_mul(31).wrapping_add(i))
+        ));
         i += 1;
     }
     s.truncate(len);
@@ -90,7 +94,7 @@ fn common(n: u64, f: &mut Value) {
         "Severity": {"Label": label, "Normalized": normalized, "Original": label},
         "Workflow": {"Status": WORKFLOW[((r >> 16) % 4) as usize]},
         "WorkflowState": "NEW",
-        "RecordState": if (r >> 24) % 10 == 0 { "ARCHIVED" } else { "ACTIVE" },
+        "RecordState": if (r >> 24).is_multiple_of(10) { "ARCHIVED" } else { "ACTIVE" },
         "FindingProviderFields": {"Severity": {"Label": label, "Original": label}},
     });
     if let (Some(f), Some(extra)) = (f.as_object_mut(), extra.as_object()) {
@@ -111,7 +115,11 @@ fn prowler(n: u64) -> Value {
     let resource_id = format!("arn:aws:{service}:{region}:{account}:{rkind}/{res_name}");
     let product_arn = format!("arn:aws:securityhub:{region}::product/prowler/prowler");
     let id = format!("prowler-aws-{check_id}-{account}-{region}-{}", hex(n, 24));
-    let status = if mix(n ^ 7) % 3 == 0 { "PASS" } else { "FAIL" };
+    let status = if mix(n ^ 7).is_multiple_of(3) {
+        "PASS"
+    } else {
+        "FAIL"
+    };
     let mut f = json!({
         "Id": id,
         "ProductArn": product_arn,
@@ -200,7 +208,11 @@ fn device_defender(n: u64) -> Value {
 }
 
 fn finding(n: u64) -> Value {
-    if n % 2 == 0 { prowler(n) } else { device_defender(n) }
+    if n.is_multiple_of(2) {
+        prowler(n)
+    } else {
+        device_defender(n)
+    }
 }
 
 fn rss_kib() -> Option<u64> {
@@ -214,9 +226,41 @@ fn rss_kib() -> Option<u64> {
         .ok()
 }
 
+/// CPU time of the calling thread (Linux schedstat), so figures stay meaningful on a busy host.
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(Duration::from_nanos(
+        s.split_whitespace().next()?.parse().ok()?,
+    ))
+}
+
 fn p50(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
+}
+
+fn scan_store(store: &RecordStore, f: &Filters, i: &Interner, threads: usize) -> usize {
+    let now = 1_800_000_000_000;
+    let f = &f.prepare(i);
+    let slots = store.slot_count();
+    if threads <= 1 {
+        return store.iter().filter(|(_, r)| f.matches(r, now)).count();
+    }
+    let chunk = slots.div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let range = t * chunk..((t + 1) * chunk).min(slots);
+                s.spawn(move || {
+                    store
+                        .iter_range(range)
+                        .filter(|(_, r)| f.matches(r, now))
+                        .count()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    })
 }
 
 fn scan(records: &[FindingRecord], f: &Filters, i: &Interner, threads: usize) -> usize {
@@ -246,18 +290,24 @@ fn main() {
 
     let rss0 = rss_kib().unwrap_or(0);
     let mut interner = Interner::new();
-    let mut records = Vec::with_capacity(n as usize);
+    let mut store = RecordStore::new();
     let t = Instant::now();
+    let mut extract = Duration::ZERO;
     for k in 0..n {
-        records.push(FindingRecord::from_finding(&finding(k), &mut interner));
+        let f = finding(k);
+        let t0 = Instant::now();
+        let rec = FindingRecord::from_finding(&f, &mut interner);
+        extract += t0.elapsed();
+        store.insert(rec);
     }
+    store.shrink_to_fit();
     let build = t.elapsed();
     let rss1 = rss_kib().unwrap_or(0);
-    let heap: usize = records.iter().map(FindingRecord::heap_bytes).sum();
+    let heap: usize = store.iter().map(|(_, r)| r.heap_bytes()).sum();
     println!(
-        "build: {:.1} s (JSON generation included), {:.2} us/finding",
+        "build: {:.1} s with JSON generation; from_finding alone {:.2} us/finding",
         build.as_secs_f64(),
-        build.as_secs_f64() * 1e6 / n as f64
+        extract.as_secs_f64() * 1e6 / n as f64
     );
     println!(
         "record heap: {:.1} B/record avg ({} MiB total); interner: {} symbols, {:.1} MiB",
@@ -267,9 +317,21 @@ fn main() {
         interner.heap_bytes() as f64 / 1_048_576.0
     );
     println!(
-        "RSS growth while loading: {} MiB ({:.0} B/finding incl. Vec slot and allocator overhead)",
+        "RecordStore: {:.1} MiB ({:.0} B/finding with its slot index); RSS growth while loading \
+         store + interner: {} MiB ({:.0} B/finding)",
+        store.heap_bytes() as f64 / 1_048_576.0,
+        store.heap_bytes() as f64 / n as f64,
         rss1.saturating_sub(rss0) >> 10,
         rss1.saturating_sub(rss0) as f64 * 1024.0 / n as f64
+    );
+    // The same records boxed one by one, for comparison.
+    let rss2 = rss_kib().unwrap_or(0);
+    let records: Vec<FindingRecord> = store.iter().map(|(_, r)| r.to_owned_record()).collect();
+    let rss3 = rss_kib().unwrap_or(0);
+    println!(
+        "Vec<FindingRecord> copy: RSS +{} MiB ({:.0} B/finding incl. 16 B slot and allocator overhead)",
+        rss3.saturating_sub(rss2) >> 10,
+        rss3.saturating_sub(rss2) as f64 * 1024.0 / n as f64
     );
 
     let shared = records
@@ -325,24 +387,45 @@ fn main() {
             json!({"Keyword": [{"Value": "LOGGING_DISABLED_CHECK"}]}),
         ),
     ];
-    let runs = 7;
+    // Optional second argument: which queries to run, e.g. `ad` (default: all, plus the sort).
+    let only = std::env::args().nth(2).unwrap_or_default();
+    let runs: usize = std::env::var("QB_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(7);
     for (name, q) in &queries {
+        if !only.is_empty() && !only.chars().any(|c| name.starts_with(&format!("({c})"))) {
+            continue;
+        }
         let Ok(f) = Filters::parse(q, Dialect::GetFindings) else {
             println!("{name}: filter did not parse");
             continue;
         };
-        for threads in [1, 2] {
-            let mut times = Vec::new();
+        for (layout, threads) in [("store", 1), ("store", 2), ("boxed", 1)] {
+            let mut wall = Vec::new();
+            let mut cpu = Vec::new();
             let mut hits = 0;
             for _ in 0..runs {
-                let t = Instant::now();
-                hits = scan(&records, &f, &interner, threads);
-                times.push(t.elapsed());
+                let (t, c) = (Instant::now(), thread_cpu());
+                hits = if layout == "store" {
+                    scan_store(&store, &f, &interner, threads)
+                } else {
+                    scan(&records, &f, &interner, threads)
+                };
+                wall.push(t.elapsed());
+                if let (Some(c0), Some(c1)) = (c, thread_cpu()) {
+                    cpu.push(c1.saturating_sub(c0));
+                }
             }
+            let cpu = if threads == 1 && !cpu.is_empty() {
+                format!(", CPU p50 {:.1} ms", p50(cpu).as_secs_f64() * 1e3)
+            } else {
+                String::new()
+            };
             println!(
-                "{name} [{threads} thread{}]: {hits} matches, p50 {:.1} ms",
+                "{name} [{layout}, {threads} thread{}]: {hits} matches, wall p50 {:.1} ms{cpu}",
                 if threads == 1 { "" } else { "s" },
-                p50(times).as_secs_f64() * 1e3
+                p50(wall).as_secs_f64() * 1e3
             );
         }
     }
@@ -357,16 +440,34 @@ fn main() {
         attribute_by_name("SeverityNormalized"),
         attribute_by_name("UpdatedAt"),
     ];
-    if let (Some(active), [Some(sev), Some(upd)]) = (active, crit) {
+    if let (true, Some(active), [Some(sev), Some(upd)]) = (only.is_empty(), active, crit) {
         let criteria = [
-            SortCriterion { attr: sev, descending: true },
-            SortCriterion { attr: upd, descending: true },
+            SortCriterion {
+                attr: sev,
+                descending: true,
+            },
+            SortCriterion {
+                attr: upd,
+                descending: true,
+            },
         ];
+        let prepared = active.prepare(&interner);
         let t = Instant::now();
-        let mut hits: Vec<&FindingRecord> = records
-            .iter()
-            .filter(|r| active.matches(r, &interner, 0))
-            .collect();
+        let top = top_k(
+            store.iter().filter(|(_, r)| prepared.matches(r, 0)),
+            |(_, r)| *r,
+            &interner,
+            &criteria,
+            100,
+        );
+        println!(
+            "top 100 ACTIVE findings by SeverityNormalized desc, UpdatedAt desc: {} in {:.0} ms",
+            top.len(),
+            t.elapsed().as_secs_f64() * 1e3
+        );
+        let t = Instant::now();
+        let mut hits: Vec<&FindingRecord> =
+            records.iter().filter(|r| prepared.matches(r, 0)).collect();
         hits.sort_by_cached_key(|r| sort_key(r, &interner, &criteria));
         println!(
             "sort {} ACTIVE findings by SeverityNormalized desc, UpdatedAt desc: {:.0} ms",

@@ -4,15 +4,16 @@ use std::borrow::Cow;
 
 use crate::catalog::{AttrId, attrs};
 use crate::interner::Interner;
-use crate::record::{DateValues, FindingRecord, MapPairs, NumValues, StrValues, find};
+use crate::record::{DateValues, MapPairs, NumValues, RecordRef, StrValues, find};
 
 /// The first value of a string attribute; borrowed unless stored as an interned prefix plus
 /// a tail.
 pub fn first_string<'a>(
-    rec: &'a FindingRecord,
+    rec: impl Into<RecordRef<'a>>,
     interner: &'a Interner,
     attr: AttrId,
 ) -> Option<Cow<'a, str>> {
+    let rec = rec.into().buf;
     Some(
         StrValues::new(find(rec, interner, attr)?)
             .next()?
@@ -22,10 +23,11 @@ pub fn first_string<'a>(
 
 /// Every value of a string attribute, in finding order, without duplicates.
 pub fn string_values<'a>(
-    rec: &'a FindingRecord,
+    rec: impl Into<RecordRef<'a>>,
     interner: &'a Interner,
     attr: AttrId,
 ) -> impl Iterator<Item = Cow<'a, str>> + 'a {
+    let rec = rec.into().buf;
     find(rec, interner, attr)
         .map(StrValues::new)
         .into_iter()
@@ -34,27 +36,36 @@ pub fn string_values<'a>(
 }
 
 /// The first value of a number attribute.
-pub fn first_number(rec: &FindingRecord, interner: &Interner, attr: AttrId) -> Option<f64> {
-    NumValues::new(find(rec, interner, attr)?).next()
+pub fn first_number<'a>(
+    rec: impl Into<RecordRef<'a>>,
+    interner: &Interner,
+    attr: AttrId,
+) -> Option<f64> {
+    NumValues::new(find(rec.into().buf, interner, attr)?).next()
 }
 
 /// The first value of a date attribute, in epoch milliseconds.
-pub fn first_date(rec: &FindingRecord, interner: &Interner, attr: AttrId) -> Option<i64> {
-    DateValues::new(find(rec, interner, attr)?).next()
+pub fn first_date<'a>(
+    rec: impl Into<RecordRef<'a>>,
+    interner: &Interner,
+    attr: AttrId,
+) -> Option<i64> {
+    DateValues::new(find(rec.into().buf, interner, attr)?).next()
 }
 
 /// `UpdatedAt` in epoch milliseconds (the hub's ordering key).
-pub fn updated_at_ms(rec: &FindingRecord, interner: &Interner) -> Option<i64> {
+pub fn updated_at_ms<'a>(rec: impl Into<RecordRef<'a>>, interner: &Interner) -> Option<i64> {
     first_date(rec, interner, attrs::UPDATED_AT)
 }
 
 /// The value of `key` in a map attribute (the first, for `Resources[].Tags` across resources).
 pub fn map_value<'a>(
-    rec: &'a FindingRecord,
+    rec: impl Into<RecordRef<'a>>,
     interner: &'a Interner,
     attr: AttrId,
     key: &str,
 ) -> Option<Cow<'a, str>> {
+    let rec = rec.into().buf;
     MapPairs::new(find(rec, interner, attr)?)
         .find(|(k, _)| k.with_parts(rec, interner, |h, t| [h, t].concat() == key.as_bytes()))
         .map(|(_, v)| v.text(rec, interner))

@@ -46,7 +46,9 @@ pub(crate) struct AttrDef {
     pub vocabulary: bool,
 }
 
-use AttrKind::{Boolean as B, Date as D, Ip as I, Keyword as K, Map as M, Number as N, String as S};
+use AttrKind::{
+    Boolean as B, Date as D, Ip as I, Keyword as K, Map as M, Number as N, String as S,
+};
 
 const fn row(
     name: &'static str,
@@ -75,118 +77,119 @@ const VAR: bool = false;
 pub const ATTRIBUTE_COUNT: usize = 107;
 
 /// Model order; the three `ResourceOwner*`/`ResourceProvider` rows are the newest members.
+#[rustfmt::skip]
 pub(crate) static CATALOG: [AttrDef; ATTRIBUTE_COUNT] = [
-    // name, filter type, ASFF path, automation criterion?, vocabulary or varied values?
-    row("ProductArn", S, "ProductArn", AUTO, VOC),
-    row("AwsAccountId", S, "AwsAccountId", AUTO, VOC),
-    row("Id", S, "Id", AUTO, VAR),
-    row("GeneratorId", S, "GeneratorId", AUTO, VOC),
-    row("Region", S, "Region", ONLY, VOC),
-    row("Type", S, "Types[]", AUTO, VOC),
-    row("FirstObservedAt", D, "FirstObservedAt", AUTO, VAR),
-    row("LastObservedAt", D, "LastObservedAt", AUTO, VAR),
-    row("CreatedAt", D, "CreatedAt", AUTO, VAR),
-    row("UpdatedAt", D, "UpdatedAt", AUTO, VAR),
-    row("SeverityProduct", N, "Severity.Product", ONLY, VOC),
-    row("SeverityNormalized", N, "Severity.Normalized", ONLY, VOC),
-    row("SeverityLabel", S, "Severity.Label", AUTO, VOC),
-    row("Confidence", N, "Confidence", AUTO, VOC),
-    row("Criticality", N, "Criticality", AUTO, VOC),
-    row("Title", S, "Title", AUTO, VOC),
-    row("Description", S, "Description", AUTO, VOC),
-    row("RecommendationText", S, "Remediation.Recommendation.Text", ONLY, VOC),
-    row("SourceUrl", S, "SourceUrl", AUTO, VOC),
-    row("ProductFields", M, "ProductFields", ONLY, VAR),
+    //  name                                            kind ASFF path                                                   automation? values?
+    row("ProductArn",                                     S, "ProductArn",                                               AUTO, VOC),
+    row("AwsAccountId",                                   S, "AwsAccountId",                                             AUTO, VOC),
+    row("Id",                                             S, "Id",                                                       AUTO, VAR),
+    row("GeneratorId",                                    S, "GeneratorId",                                              AUTO, VOC),
+    row("Region",                                         S, "Region",                                                   ONLY, VOC),
+    row("Type",                                           S, "Types[]",                                                  AUTO, VOC),
+    row("FirstObservedAt",                                D, "FirstObservedAt",                                          AUTO, VAR),
+    row("LastObservedAt",                                 D, "LastObservedAt",                                           AUTO, VAR),
+    row("CreatedAt",                                      D, "CreatedAt",                                                AUTO, VAR),
+    row("UpdatedAt",                                      D, "UpdatedAt",                                                AUTO, VAR),
+    row("SeverityProduct",                                N, "Severity.Product",                                         ONLY, VOC),
+    row("SeverityNormalized",                             N, "Severity.Normalized",                                      ONLY, VOC),
+    row("SeverityLabel",                                  S, "Severity.Label",                                           AUTO, VOC),
+    row("Confidence",                                     N, "Confidence",                                               AUTO, VOC),
+    row("Criticality",                                    N, "Criticality",                                              AUTO, VOC),
+    row("Title",                                          S, "Title",                                                    AUTO, VOC),
+    row("Description",                                    S, "Description",                                              AUTO, VOC),
+    row("RecommendationText",                             S, "Remediation.Recommendation.Text",                          ONLY, VOC),
+    row("SourceUrl",                                      S, "SourceUrl",                                                AUTO, VOC),
+    row("ProductFields",                                  M, "ProductFields",                                            ONLY, VAR),
     // Spec 4.1: the current model doc says these filter the top-level names, not the
     // `aws/securityhub/ProductName|CompanyName` product fields.
-    row("ProductName", S, "ProductName", AUTO, VOC),
-    row("CompanyName", S, "CompanyName", AUTO, VOC),
-    row("UserDefinedFields", M, "UserDefinedFields", AUTO, VAR),
-    row("MalwareName", S, "Malware[].Name", ONLY, VAR),
-    row("MalwareType", S, "Malware[].Type", ONLY, VOC),
-    row("MalwarePath", S, "Malware[].Path", ONLY, VAR),
-    row("MalwareState", S, "Malware[].State", ONLY, VOC),
-    row("NetworkDirection", S, "Network.Direction", ONLY, VOC),
-    row("NetworkProtocol", S, "Network.Protocol", ONLY, VOC),
-    row("NetworkSourceIpV4", I, "Network.SourceIpV4", ONLY, VAR),
-    row("NetworkSourceIpV6", I, "Network.SourceIpV6", ONLY, VAR),
-    row("NetworkSourcePort", N, "Network.SourcePort", ONLY, VAR),
-    row("NetworkSourceDomain", S, "Network.SourceDomain", ONLY, VAR),
-    row("NetworkSourceMac", S, "Network.SourceMac", ONLY, VAR),
-    row("NetworkDestinationIpV4", I, "Network.DestinationIpV4", ONLY, VAR),
-    row("NetworkDestinationIpV6", I, "Network.DestinationIpV6", ONLY, VAR),
-    row("NetworkDestinationPort", N, "Network.DestinationPort", ONLY, VAR),
-    row("NetworkDestinationDomain", S, "Network.DestinationDomain", ONLY, VAR),
-    row("ProcessName", S, "Process.Name", ONLY, VAR),
-    row("ProcessPath", S, "Process.Path", ONLY, VAR),
-    row("ProcessPid", N, "Process.Pid", ONLY, VAR),
-    row("ProcessParentPid", N, "Process.ParentPid", ONLY, VAR),
-    row("ProcessLaunchedAt", D, "Process.LaunchedAt", ONLY, VAR),
-    row("ProcessTerminatedAt", D, "Process.TerminatedAt", ONLY, VAR),
-    row("ThreatIntelIndicatorType", S, "ThreatIntelIndicators[].Type", ONLY, VOC),
-    row("ThreatIntelIndicatorValue", S, "ThreatIntelIndicators[].Value", ONLY, VAR),
-    row("ThreatIntelIndicatorCategory", S, "ThreatIntelIndicators[].Category", ONLY, VOC),
-    row("ThreatIntelIndicatorLastObservedAt", D, "ThreatIntelIndicators[].LastObservedAt", ONLY, VAR),
-    row("ThreatIntelIndicatorSource", S, "ThreatIntelIndicators[].Source", ONLY, VOC),
-    row("ThreatIntelIndicatorSourceUrl", S, "ThreatIntelIndicators[].SourceUrl", ONLY, VAR),
-    row("ResourceType", S, "Resources[].Type", AUTO, VOC),
-    row("ResourceId", S, "Resources[].Id", AUTO, VAR),
-    row("ResourcePartition", S, "Resources[].Partition", AUTO, VOC),
-    row("ResourceRegion", S, "Resources[].Region", AUTO, VOC),
-    row("ResourceTags", M, "Resources[].Tags", AUTO, VAR),
-    row("ResourceAwsEc2InstanceType", S, "Resources[].Details.AwsEc2Instance.Type", ONLY, VOC),
-    row("ResourceAwsEc2InstanceImageId", S, "Resources[].Details.AwsEc2Instance.ImageId", ONLY, VAR),
-    row("ResourceAwsEc2InstanceIpV4Addresses", I, "Resources[].Details.AwsEc2Instance.IpV4Addresses[]", ONLY, VAR),
-    row("ResourceAwsEc2InstanceIpV6Addresses", I, "Resources[].Details.AwsEc2Instance.IpV6Addresses[]", ONLY, VAR),
-    row("ResourceAwsEc2InstanceKeyName", S, "Resources[].Details.AwsEc2Instance.KeyName", ONLY, VAR),
-    row("ResourceAwsEc2InstanceIamInstanceProfileArn", S, "Resources[].Details.AwsEc2Instance.IamInstanceProfileArn", ONLY, VAR),
-    row("ResourceAwsEc2InstanceVpcId", S, "Resources[].Details.AwsEc2Instance.VpcId", ONLY, VAR),
-    row("ResourceAwsEc2InstanceSubnetId", S, "Resources[].Details.AwsEc2Instance.SubnetId", ONLY, VAR),
-    row("ResourceAwsEc2InstanceLaunchedAt", D, "Resources[].Details.AwsEc2Instance.LaunchedAt", ONLY, VAR),
-    row("ResourceAwsS3BucketOwnerId", S, "Resources[].Details.AwsS3Bucket.OwnerId", ONLY, VAR),
-    row("ResourceAwsS3BucketOwnerName", S, "Resources[].Details.AwsS3Bucket.OwnerName", ONLY, VAR),
-    row("ResourceAwsIamAccessKeyUserName", S, "Resources[].Details.AwsIamAccessKey.UserName", ONLY, VAR),
-    row("ResourceAwsIamAccessKeyPrincipalName", S, "Resources[].Details.AwsIamAccessKey.PrincipalName", ONLY, VAR),
-    row("ResourceAwsIamAccessKeyStatus", S, "Resources[].Details.AwsIamAccessKey.Status", ONLY, VOC),
-    row("ResourceAwsIamAccessKeyCreatedAt", D, "Resources[].Details.AwsIamAccessKey.CreatedAt", ONLY, VAR),
-    row("ResourceAwsIamUserUserName", S, "Resources[].Details.AwsIamUser.UserName", ONLY, VAR),
-    row("ResourceContainerName", S, "Resources[].Details.Container.Name", ONLY, VAR),
-    row("ResourceContainerImageId", S, "Resources[].Details.Container.ImageId", ONLY, VAR),
-    row("ResourceContainerImageName", S, "Resources[].Details.Container.ImageName", ONLY, VAR),
-    row("ResourceContainerLaunchedAt", D, "Resources[].Details.Container.LaunchedAt", ONLY, VAR),
-    row("ResourceDetailsOther", M, "Resources[].Details.Other", AUTO, VAR),
-    row("ComplianceStatus", S, "Compliance.Status", AUTO, VOC),
-    row("VerificationState", S, "VerificationState", AUTO, VOC),
+    row("ProductName",                                    S, "ProductName",                                              AUTO, VOC),
+    row("CompanyName",                                    S, "CompanyName",                                              AUTO, VOC),
+    row("UserDefinedFields",                              M, "UserDefinedFields",                                        AUTO, VAR),
+    row("MalwareName",                                    S, "Malware[].Name",                                           ONLY, VAR),
+    row("MalwareType",                                    S, "Malware[].Type",                                           ONLY, VOC),
+    row("MalwarePath",                                    S, "Malware[].Path",                                           ONLY, VAR),
+    row("MalwareState",                                   S, "Malware[].State",                                          ONLY, VOC),
+    row("NetworkDirection",                               S, "Network.Direction",                                        ONLY, VOC),
+    row("NetworkProtocol",                                S, "Network.Protocol",                                         ONLY, VOC),
+    row("NetworkSourceIpV4",                              I, "Network.SourceIpV4",                                       ONLY, VAR),
+    row("NetworkSourceIpV6",                              I, "Network.SourceIpV6",                                       ONLY, VAR),
+    row("NetworkSourcePort",                              N, "Network.SourcePort",                                       ONLY, VAR),
+    row("NetworkSourceDomain",                            S, "Network.SourceDomain",                                     ONLY, VAR),
+    row("NetworkSourceMac",                               S, "Network.SourceMac",                                        ONLY, VAR),
+    row("NetworkDestinationIpV4",                         I, "Network.DestinationIpV4",                                  ONLY, VAR),
+    row("NetworkDestinationIpV6",                         I, "Network.DestinationIpV6",                                  ONLY, VAR),
+    row("NetworkDestinationPort",                         N, "Network.DestinationPort",                                  ONLY, VAR),
+    row("NetworkDestinationDomain",                       S, "Network.DestinationDomain",                                ONLY, VAR),
+    row("ProcessName",                                    S, "Process.Name",                                             ONLY, VAR),
+    row("ProcessPath",                                    S, "Process.Path",                                             ONLY, VAR),
+    row("ProcessPid",                                     N, "Process.Pid",                                              ONLY, VAR),
+    row("ProcessParentPid",                               N, "Process.ParentPid",                                        ONLY, VAR),
+    row("ProcessLaunchedAt",                              D, "Process.LaunchedAt",                                       ONLY, VAR),
+    row("ProcessTerminatedAt",                            D, "Process.TerminatedAt",                                     ONLY, VAR),
+    row("ThreatIntelIndicatorType",                       S, "ThreatIntelIndicators[].Type",                             ONLY, VOC),
+    row("ThreatIntelIndicatorValue",                      S, "ThreatIntelIndicators[].Value",                            ONLY, VAR),
+    row("ThreatIntelIndicatorCategory",                   S, "ThreatIntelIndicators[].Category",                         ONLY, VOC),
+    row("ThreatIntelIndicatorLastObservedAt",             D, "ThreatIntelIndicators[].LastObservedAt",                   ONLY, VAR),
+    row("ThreatIntelIndicatorSource",                     S, "ThreatIntelIndicators[].Source",                           ONLY, VOC),
+    row("ThreatIntelIndicatorSourceUrl",                  S, "ThreatIntelIndicators[].SourceUrl",                        ONLY, VAR),
+    row("ResourceType",                                   S, "Resources[].Type",                                         AUTO, VOC),
+    row("ResourceId",                                     S, "Resources[].Id",                                           AUTO, VAR),
+    row("ResourcePartition",                              S, "Resources[].Partition",                                    AUTO, VOC),
+    row("ResourceRegion",                                 S, "Resources[].Region",                                       AUTO, VOC),
+    row("ResourceTags",                                   M, "Resources[].Tags",                                         AUTO, VAR),
+    row("ResourceAwsEc2InstanceType",                     S, "Resources[].Details.AwsEc2Instance.Type",                  ONLY, VOC),
+    row("ResourceAwsEc2InstanceImageId",                  S, "Resources[].Details.AwsEc2Instance.ImageId",               ONLY, VAR),
+    row("ResourceAwsEc2InstanceIpV4Addresses",            I, "Resources[].Details.AwsEc2Instance.IpV4Addresses[]",       ONLY, VAR),
+    row("ResourceAwsEc2InstanceIpV6Addresses",            I, "Resources[].Details.AwsEc2Instance.IpV6Addresses[]",       ONLY, VAR),
+    row("ResourceAwsEc2InstanceKeyName",                  S, "Resources[].Details.AwsEc2Instance.KeyName",               ONLY, VAR),
+    row("ResourceAwsEc2InstanceIamInstanceProfileArn",    S, "Resources[].Details.AwsEc2Instance.IamInstanceProfileArn", ONLY, VAR),
+    row("ResourceAwsEc2InstanceVpcId",                    S, "Resources[].Details.AwsEc2Instance.VpcId",                 ONLY, VAR),
+    row("ResourceAwsEc2InstanceSubnetId",                 S, "Resources[].Details.AwsEc2Instance.SubnetId",              ONLY, VAR),
+    row("ResourceAwsEc2InstanceLaunchedAt",               D, "Resources[].Details.AwsEc2Instance.LaunchedAt",            ONLY, VAR),
+    row("ResourceAwsS3BucketOwnerId",                     S, "Resources[].Details.AwsS3Bucket.OwnerId",                  ONLY, VAR),
+    row("ResourceAwsS3BucketOwnerName",                   S, "Resources[].Details.AwsS3Bucket.OwnerName",                ONLY, VAR),
+    row("ResourceAwsIamAccessKeyUserName",                S, "Resources[].Details.AwsIamAccessKey.UserName",             ONLY, VAR),
+    row("ResourceAwsIamAccessKeyPrincipalName",           S, "Resources[].Details.AwsIamAccessKey.PrincipalName",        ONLY, VAR),
+    row("ResourceAwsIamAccessKeyStatus",                  S, "Resources[].Details.AwsIamAccessKey.Status",               ONLY, VOC),
+    row("ResourceAwsIamAccessKeyCreatedAt",               D, "Resources[].Details.AwsIamAccessKey.CreatedAt",            ONLY, VAR),
+    row("ResourceAwsIamUserUserName",                     S, "Resources[].Details.AwsIamUser.UserName",                  ONLY, VAR),
+    row("ResourceContainerName",                          S, "Resources[].Details.Container.Name",                       ONLY, VAR),
+    row("ResourceContainerImageId",                       S, "Resources[].Details.Container.ImageId",                    ONLY, VAR),
+    row("ResourceContainerImageName",                     S, "Resources[].Details.Container.ImageName",                  ONLY, VAR),
+    row("ResourceContainerLaunchedAt",                    D, "Resources[].Details.Container.LaunchedAt",                 ONLY, VAR),
+    row("ResourceDetailsOther",                           M, "Resources[].Details.Other",                                AUTO, VAR),
+    row("ComplianceStatus",                               S, "Compliance.Status",                                        AUTO, VOC),
+    row("VerificationState",                              S, "VerificationState",                                        AUTO, VOC),
     // Deprecated sibling of WorkflowStatus (spec 1.5), still a top-level member.
-    row("WorkflowState", S, "WorkflowState", ONLY, VOC),
-    row("WorkflowStatus", S, "Workflow.Status", AUTO, VOC),
-    row("RecordState", S, "RecordState", AUTO, VOC),
-    row("RelatedFindingsProductArn", S, "RelatedFindings[].ProductArn", AUTO, VAR),
-    row("RelatedFindingsId", S, "RelatedFindings[].Id", AUTO, VAR),
-    row("NoteText", S, "Note.Text", AUTO, VAR),
-    row("NoteUpdatedAt", D, "Note.UpdatedAt", AUTO, VAR),
-    row("NoteUpdatedBy", S, "Note.UpdatedBy", AUTO, VOC),
-    row("Keyword", K, "", ONLY, VAR),
-    row("FindingProviderFieldsConfidence", N, "FindingProviderFields.Confidence", ONLY, VOC),
-    row("FindingProviderFieldsCriticality", N, "FindingProviderFields.Criticality", ONLY, VOC),
-    row("FindingProviderFieldsRelatedFindingsId", S, "FindingProviderFields.RelatedFindings[].Id", ONLY, VAR),
-    row("FindingProviderFieldsRelatedFindingsProductArn", S, "FindingProviderFields.RelatedFindings[].ProductArn", ONLY, VAR),
-    row("FindingProviderFieldsSeverityLabel", S, "FindingProviderFields.Severity.Label", ONLY, VOC),
-    row("FindingProviderFieldsSeverityOriginal", S, "FindingProviderFields.Severity.Original", ONLY, VOC),
-    row("FindingProviderFieldsTypes", S, "FindingProviderFields.Types[]", ONLY, VOC),
-    row("Sample", B, "Sample", ONLY, VOC),
-    row("ComplianceSecurityControlId", S, "Compliance.SecurityControlId", AUTO, VOC),
-    row("ComplianceAssociatedStandardsId", S, "Compliance.AssociatedStandards[].StandardsId", AUTO, VOC),
-    row("VulnerabilitiesExploitAvailable", S, "Vulnerabilities[].ExploitAvailable", ONLY, VOC),
-    row("VulnerabilitiesFixAvailable", S, "Vulnerabilities[].FixAvailable", ONLY, VOC),
-    row("ComplianceSecurityControlParametersName", S, "Compliance.SecurityControlParameters[].Name", ONLY, VOC),
-    row("ComplianceSecurityControlParametersValue", S, "Compliance.SecurityControlParameters[].Value[]", ONLY, VAR),
-    row("AwsAccountName", S, "AwsAccountName", AUTO, VOC),
-    row("ResourceApplicationName", S, "Resources[].ApplicationName", AUTO, VOC),
-    row("ResourceApplicationArn", S, "Resources[].ApplicationArn", AUTO, VOC),
-    row("ResourceOwnerAccountId", S, "Resources[].Owner.Account.Id", AUTO, VOC),
-    row("ResourceOwnerOrgId", S, "Resources[].Owner.Org.Id", AUTO, VOC),
-    row("ResourceProvider", S, "Resources[].Provider", AUTO, VOC),
+    row("WorkflowState",                                  S, "WorkflowState",                                            ONLY, VOC),
+    row("WorkflowStatus",                                 S, "Workflow.Status",                                          AUTO, VOC),
+    row("RecordState",                                    S, "RecordState",                                              AUTO, VOC),
+    row("RelatedFindingsProductArn",                      S, "RelatedFindings[].ProductArn",                             AUTO, VAR),
+    row("RelatedFindingsId",                              S, "RelatedFindings[].Id",                                     AUTO, VAR),
+    row("NoteText",                                       S, "Note.Text",                                                AUTO, VAR),
+    row("NoteUpdatedAt",                                  D, "Note.UpdatedAt",                                           AUTO, VAR),
+    row("NoteUpdatedBy",                                  S, "Note.UpdatedBy",                                           AUTO, VOC),
+    row("Keyword",                                        K, "",                                                         ONLY, VAR),
+    row("FindingProviderFieldsConfidence",                N, "FindingProviderFields.Confidence",                         ONLY, VOC),
+    row("FindingProviderFieldsCriticality",               N, "FindingProviderFields.Criticality",                        ONLY, VOC),
+    row("FindingProviderFieldsRelatedFindingsId",         S, "FindingProviderFields.RelatedFindings[].Id",               ONLY, VAR),
+    row("FindingProviderFieldsRelatedFindingsProductArn", S, "FindingProviderFields.RelatedFindings[].ProductArn",       ONLY, VAR),
+    row("FindingProviderFieldsSeverityLabel",             S, "FindingProviderFields.Severity.Label",                     ONLY, VOC),
+    row("FindingProviderFieldsSeverityOriginal",          S, "FindingProviderFields.Severity.Original",                  ONLY, VOC),
+    row("FindingProviderFieldsTypes",                     S, "FindingProviderFields.Types[]",                            ONLY, VOC),
+    row("Sample",                                         B, "Sample",                                                   ONLY, VOC),
+    row("ComplianceSecurityControlId",                    S, "Compliance.SecurityControlId",                             AUTO, VOC),
+    row("ComplianceAssociatedStandardsId",                S, "Compliance.AssociatedStandards[].StandardsId",             AUTO, VOC),
+    row("VulnerabilitiesExploitAvailable",                S, "Vulnerabilities[].ExploitAvailable",                       ONLY, VOC),
+    row("VulnerabilitiesFixAvailable",                    S, "Vulnerabilities[].FixAvailable",                           ONLY, VOC),
+    row("ComplianceSecurityControlParametersName",        S, "Compliance.SecurityControlParameters[].Name",              ONLY, VOC),
+    row("ComplianceSecurityControlParametersValue",       S, "Compliance.SecurityControlParameters[].Value[]",           ONLY, VAR),
+    row("AwsAccountName",                                 S, "AwsAccountName",                                           AUTO, VOC),
+    row("ResourceApplicationName",                        S, "Resources[].ApplicationName",                              AUTO, VOC),
+    row("ResourceApplicationArn",                         S, "Resources[].ApplicationArn",                               AUTO, VOC),
+    row("ResourceOwnerAccountId",                         S, "Resources[].Owner.Account.Id",                             AUTO, VOC),
+    row("ResourceOwnerOrgId",                             S, "Resources[].Owner.Org.Id",                                 AUTO, VOC),
+    row("ResourceProvider",                               S, "Resources[].Provider",                                     AUTO, VOC),
 ];
 
 /// Well-known attributes the hub and the record encoder refer to directly.
@@ -303,6 +306,17 @@ mod tests {
     }
 
     #[test]
+    fn vocabulary_never_holds_dates_maps_or_ids() {
+        // Prepared filters decide shape-resident conditions once per shape, without `now`.
+        for d in CATALOG.iter().filter(|d| d.vocabulary) {
+            assert!(!matches!(d.kind, D | M | K), "{}", d.name);
+        }
+        assert!(!is_vocabulary(attrs::ID));
+        assert!(!is_vocabulary(attrs::RESOURCE_ID));
+        assert!(is_vocabulary(attrs::RECORD_STATE));
+    }
+
+    #[test]
     fn paths_follow_the_names() {
         let p = |n| attribute_path(attribute_by_name(n).unwrap());
         assert_eq!(
@@ -311,8 +325,14 @@ mod tests {
         );
         assert_eq!(p("Type"), "Types[]");
         assert_eq!(p("ResourceTags"), "Resources[].Tags");
-        assert_eq!(p("FindingProviderFieldsSeverityLabel"), "FindingProviderFields.Severity.Label");
-        assert_eq!(p("ComplianceAssociatedStandardsId"), "Compliance.AssociatedStandards[].StandardsId");
+        assert_eq!(
+            p("FindingProviderFieldsSeverityLabel"),
+            "FindingProviderFields.Severity.Label"
+        );
+        assert_eq!(
+            p("ComplianceAssociatedStandardsId"),
+            "Compliance.AssociatedStandards[].StandardsId"
+        );
         assert_eq!(p("ResourceOwnerOrgId"), "Resources[].Owner.Org.Id");
         assert!(attribute_by_name("title").is_none());
         assert_eq!(attribute_name(AttrId(250)), "Keyword");

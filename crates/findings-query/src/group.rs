@@ -9,12 +9,15 @@ use fleetward_model::timestamp::format_ms;
 
 use crate::catalog::{AttrId, AttrKind, attribute_kind};
 use crate::interner::Interner;
-use crate::record::{
-    BoolValues, DateValues, FindingRecord, IpValues, NumValues, StrValues, find,
-};
+use crate::record::{BoolValues, DateValues, IpValues, NumValues, RecordRef, StrValues, find};
 
 /// Every distinct value of `attr` in the record, in finding order.
-pub fn group_values(rec: &FindingRecord, interner: &Interner, attr: AttrId) -> Vec<String> {
+pub fn group_values<'a>(
+    rec: impl Into<RecordRef<'a>>,
+    interner: &Interner,
+    attr: AttrId,
+) -> Vec<String> {
+    let rec = rec.into().buf;
     let Some(e) = find(rec, interner, attr) else {
         return match attribute_kind(attr) {
             AttrKind::Boolean => vec!["false".to_string()],
@@ -46,5 +49,36 @@ pub(crate) fn format_number(n: f64) -> String {
         format!("{}", n as i64)
     } else {
         n.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::attribute_by_name;
+    use crate::record::FindingRecord;
+    use serde_json::json;
+
+    #[test]
+    fn one_entry_per_distinct_value() {
+        let mut i = Interner::new();
+        let f = json!({
+            "Resources": [{"Id": "r1", "Type": "AwsS3Bucket"}, {"Id": "r2", "Type": "AwsS3Bucket"},
+                          {"Id": "r1", "Type": "Other"}],
+            "Severity": {"Normalized": 40, "Product": 2.5},
+            "UpdatedAt": "2024-01-04T15:25:10.1234Z",
+            "ProductFields": {"k": "v"}
+        });
+        let r = FindingRecord::from_finding(&f, &mut i);
+        let g = |n| group_values(&r, &i, attribute_by_name(n).unwrap());
+        assert_eq!(g("ResourceId"), ["r1", "r2"]);
+        assert_eq!(g("ResourceType"), ["AwsS3Bucket", "Other"]);
+        assert_eq!(g("SeverityNormalized"), ["40"]);
+        assert_eq!(g("SeverityProduct"), ["2.5"]);
+        assert_eq!(g("UpdatedAt"), ["2024-01-04T15:25:10.123Z"]);
+        assert_eq!(g("Sample"), ["false"]);
+        assert!(g("Title").is_empty());
+        assert!(g("ProductFields").is_empty());
+        assert!(g("Keyword").is_empty());
     }
 }

@@ -149,10 +149,18 @@ impl Interner {
     pub(crate) fn symbols(&self) -> impl Iterator<Item = (Sym, &[u8])> + '_ {
         let a = &self.strings;
         let starts = std::iter::once(0).chain(a.ends.iter().copied());
-        starts.zip(a.ends.iter().copied()).zip(0..).filter_map(|((start, end), sym)| {
-            let r = usize::try_from(start).ok()?..usize::try_from(end).ok()?;
-            Some((sym, a.bytes.get(r)?))
-        })
+        starts
+            .zip(a.ends.iter().copied())
+            .zip(0..)
+            .filter_map(|((start, end), sym)| {
+                let r = usize::try_from(start).ok()?..usize::try_from(end).ok()?;
+                Some((sym, a.bytes.get(r)?))
+            })
+    }
+
+    /// Every interned shape in symbol order.
+    pub(crate) fn shapes(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.shapes.ends.len()).filter_map(|i| self.shapes.get(Sym::try_from(i).ok()?))
     }
 
     pub(crate) fn shape(&self, s: Sym) -> Option<&[u8]> {
@@ -239,7 +247,9 @@ mod tests {
     fn admission_interns_on_the_second_sighting() {
         let mut i = Interner::new();
         assert_eq!(i.intern_if_repeated("shared title"), None);
-        let s = i.intern_if_repeated("shared title").expect("second sighting interns");
+        let s = i
+            .intern_if_repeated("shared title")
+            .expect("second sighting interns");
         assert_eq!(i.intern_if_repeated("shared title"), Some(s));
         assert_eq!(i.intern_if_repeated("unique-1"), None);
         assert_eq!(i.intern_if_repeated("unique-2"), None);

@@ -85,7 +85,10 @@ mod tests {
         });
         assert_eq!(values(&f, "Type"), vec![json!("a"), json!("b")]);
         assert_eq!(values(&f, "ResourceAwsEc2InstanceIpV4Addresses").len(), 3);
-        assert_eq!(values(&f, "ComplianceSecurityControlParametersValue").len(), 2);
+        assert_eq!(
+            values(&f, "ComplianceSecurityControlParametersValue").len(),
+            2
+        );
         assert_eq!(values(&f, "ResourceId"), vec![json!("x")]);
         assert!(values(&f, "Title").is_empty());
         assert!(values(&f, "Keyword").is_empty());

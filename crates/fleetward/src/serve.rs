@@ -17,6 +17,8 @@ use crate::credentials::{ensure_admin_key, write_private};
 const KEY_CACHE_MS: i64 = 2_000;
 /// How often expired findings are swept.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+/// How long shutdown waits for in-flight requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     tracing_subscriber::fmt()
@@ -88,10 +90,22 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     println!("  Credentials: {}", credentials_path.display());
     println!("  AWS config:  {}", config_path.display());
     println!("  Database:    {}", describe_store(store.as_ref(), &args));
-    axum::serve(listener, fleetward_api::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("API server failed: {e}"))?;
+    let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+    let server =
+        axum::serve(listener, fleetward_api::router(state)).with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stopping_tx.send(true);
+        });
+    // In-flight requests get a grace period; a stalled client cannot keep the process alive.
+    let deadline = async move {
+        let mut stopping = stopping_rx;
+        let _ = stopping.wait_for(|s| *s).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = server => result.map_err(|e| format!("API server failed: {e}"))?,
+        _ = deadline => tracing::warn!("Connections still open after the grace period; closing them."),
+    }
     println!("Fleetward stopped.");
     Ok(())
 }

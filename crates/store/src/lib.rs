@@ -120,7 +120,10 @@ pub trait Store: Send + Sync + 'static {
     // --- findings ---
 
     /// Upserts (by seq) all findings and appends all history records in ONE transaction:
-    /// all or nothing. If a seq appears twice in `findings`, the last one wins.
+    /// all or nothing. A seq belongs to one finding (account, product, id) for life: reusing
+    /// it for another finding is a [`StoreError::Constraint`], and giving a finding's
+    /// identity to a second seq is [`StoreError::AlreadyExists`]. If a seq appears twice in
+    /// `findings`, the last one wins.
     async fn write_findings(&self, findings: &[StoredFinding], history: &[HistoryRecord])
     -> Result<()>;
     /// Findings with seq > `after_seq` in seq order, at most `limit` (used to rebuild the

@@ -45,6 +45,10 @@ impl PgStore {
     async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Postgres>> {
         self.pool.begin().await
     }
+
+    async fn shutdown(&self) {
+        self.pool.close().await;
+    }
 }
 
 crate::shared::impl_store!(PgStore, "postgres", crate::sql::Placeholders::Numbered);

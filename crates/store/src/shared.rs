@@ -4,7 +4,8 @@
 //! code is a macro expanded once per backend type. The type must provide:
 //! - `fn reader(&self) -> &sqlx::Pool<DB>`: the pool for reads;
 //! - `fn writer(&self) -> &sqlx::Pool<DB>`: the pool for single-statement writes;
-//! - `async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, DB>>`.
+//! - `async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, DB>>`;
+//! - `async fn shutdown(&self)`: stops background work and closes the pools.
 
 use std::collections::HashMap;
 
@@ -202,7 +203,12 @@ macro_rules! impl_store {
                             .bind(f.customer_fields)
                             .bind(&f.body);
                     }
-                    query.execute(&mut *tx).await?;
+                    let done = query.execute(&mut *tx).await?;
+                    if done.rows_affected() != size as u64 {
+                        return Err($crate::StoreError::Constraint(
+                            "a finding seq is already used by another finding".into(),
+                        ));
+                    }
                 }
                 if let Some(max_seq) = findings.iter().map(|f| f.seq).max() {
                     sqlx::query($crate::sql::SEQ_HIGH_WATER_RAISE)
@@ -332,8 +338,7 @@ macro_rules! impl_store {
             }
 
             async fn close(&self) {
-                self.writer().close().await;
-                self.reader().close().await;
+                self.shutdown().await;
             }
         }
     };

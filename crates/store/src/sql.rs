@@ -77,16 +77,22 @@ pub const FINDINGS_SCAN: &str =
     concat!("SELECT ", finding_columns!(), " FROM findings WHERE seq > $1 ORDER BY seq LIMIT $2");
 
 /// `INSERT` of `rows` findings (8 binds each, in [`StoredFinding`](crate::StoredFinding)
-/// field order) that overwrites a finding with the same seq. A clash on the other unique
-/// key, (account, product, id) under another seq, still fails the statement.
+/// field order) that overwrites the finding with the same seq, but only if it is the same
+/// finding (account, product, id): a seq belongs to one finding for life. Rows skipped that
+/// way are missing from the affected-row count, which is how the caller detects them. A
+/// clash on the (account, product, id) unique key under another seq fails the statement.
+///
+/// Not rewriting the identity columns also spares the identity index on every update.
 pub static FINDINGS_UPSERT: Batched = Batched::values(
     "INSERT INTO findings (seq, account_id, product_arn, finding_id, updated_at_ms, \
      record_state, customer_fields, body) VALUES ",
     8,
-    " ON CONFLICT (seq) DO UPDATE SET account_id = excluded.account_id, \
-     product_arn = excluded.product_arn, finding_id = excluded.finding_id, \
-     updated_at_ms = excluded.updated_at_ms, record_state = excluded.record_state, \
-     customer_fields = excluded.customer_fields, body = excluded.body",
+    " ON CONFLICT (seq) DO UPDATE SET updated_at_ms = excluded.updated_at_ms, \
+     record_state = excluded.record_state, customer_fields = excluded.customer_fields, \
+     body = excluded.body \
+     WHERE findings.account_id = excluded.account_id \
+     AND findings.product_arn = excluded.product_arn \
+     AND findings.finding_id = excluded.finding_id",
 );
 
 /// `INSERT` of `rows` history records (8 binds each, in

@@ -1,5 +1,7 @@
 //! The SQLite backend: one database file, the embedded default.
 
+mod checkpointer;
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -9,19 +11,25 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 
 use crate::{Result, StoreError};
+use checkpointer::Checkpointer;
 
 /// Readers run beside the writer thanks to WAL; a few cover two cores with room for a slow
 /// scan.
 const READERS: u32 = 4;
 
+/// How much of the file readers map into memory (address space, not RAM).
+const MMAP_SIZE: &str = "1073741824";
+
 /// A [`Store`](crate::Store) in one SQLite file.
 ///
 /// SQLite allows one writer at a time, so all writes go through a pool of one connection:
 /// writers queue in the pool (async) instead of spinning on `SQLITE_BUSY`. Reads use their
-/// own pool so they never wait behind a write transaction.
+/// own pool so they never wait behind a write transaction, and WAL checkpoints run in the
+/// background ([`Checkpointer`]).
 pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
+    checkpointer: Option<Checkpointer>,
 }
 
 impl SqliteStore {
@@ -37,6 +45,10 @@ impl SqliteStore {
         };
         let options = options
             .create_if_missing(true)
+            // Findings are ~2 KB: 8 KiB pages hold three where 4 KiB pages hold one, which
+            // cuts the bytes written to the WAL and the file size by a third. Only applies
+            // when the file is created.
+            .page_size(8192)
             // WAL with synchronous=NORMAL: a commit is in the WAL (the OS page cache) before
             // it returns, so it survives kill -9 of the process, our durability bar. Only a
             // power loss or OS crash can lose the last commits (never corrupt the file).
@@ -44,12 +56,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // 64 MiB page cache per connection; the default 2 MiB thrashes on 1M findings.
-            .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
-        // SCRATCH
-        let options = match std::env::var("FW_PAGE_SIZE") { Ok(v) => options.page_size(v.parse().unwrap()), Err(_) => options };
-        let options = match std::env::var("FW_AUTOCKPT") { Ok(v) => options.pragma("wal_autocheckpoint", v), Err(_) => options };
 
         if !in_memory {
             let path = options.get_filename();
@@ -67,19 +74,29 @@ impl SqliteStore {
             .min_connections(u32::from(in_memory))
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(options.clone())
+            .connect_with(
+                options
+                    .clone()
+                    // 64 MiB page cache: index pages stay hot across write batches (the
+                    // default 2 MiB thrashes once indexes grow).
+                    .pragma("cache_size", "-65536")
+                    // The background checkpointer does the work; the writer checkpoints
+                    // only as a backstop, when the WAL reaches 10,000 pages (80 MiB).
+                    .pragma("wal_autocheckpoint", "10000"),
+            )
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&write).await?;
 
-        let read = if in_memory {
-            write.clone()
-        } else {
-            SqlitePoolOptions::new()
-                .max_connections(READERS)
-                .connect_with(options.pragma("mmap_size", "268435456"))
-                .await?
-        };
-        Ok(SqliteStore { write, read })
+        if in_memory {
+            return Ok(SqliteStore { read: write.clone(), write, checkpointer: None });
+        }
+        let read = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            // Readers map the file: no read syscall and no copy into a private cache.
+            .connect_with(options.clone().pragma("mmap_size", MMAP_SIZE))
+            .await?;
+        let checkpointer = Checkpointer::start(&options).await?;
+        Ok(SqliteStore { write, read, checkpointer: Some(checkpointer) })
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -94,6 +111,14 @@ impl SqliteStore {
     /// on a lock upgrade if another process holds the file.
     async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Sqlite>> {
         self.write.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    async fn shutdown(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.stop();
+        }
+        self.write.close().await;
+        self.read.close().await;
     }
 }
 

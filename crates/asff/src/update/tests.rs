@@ -354,8 +354,16 @@ proptest! {
     )) {
         let v = Value::Object(body.into_iter().map(|(k, v)| (k.to_string(), v)).collect());
         if let Ok(u) = parse_finding_update(&v) {
-            let (after, _, _) = apply_update(&existing(), CustomerFields::NONE, &u, LATER_MS);
+            let before = with(existing(), "/UserDefinedFields", json!({"k": "old", "j": "x"}));
+            let (after, _, changes) = apply_update(&before, CustomerFields::NONE, &u, LATER_MS);
             prop_assert_eq!(crate::validate_finding(&after), Ok(()));
+            // The per-member changes are exactly those of a full diff.
+            let key = |c: &FieldChange| (c.updated_field.clone(), c.old_value.clone(), c.new_value.clone());
+            let mut got: Vec<_> = changes.iter().map(key).collect();
+            let mut want: Vec<_> = crate::diff(&before, &after).iter().map(key).collect();
+            got.sort();
+            want.sort();
+            prop_assert_eq!(got, want);
             prop_assert_eq!(parse_finding_update(&finding_update_to_json(&u)).unwrap(), u);
         }
     }

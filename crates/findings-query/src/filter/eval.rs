@@ -6,21 +6,30 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::{
-    Cond, DateCond, Filters, KeywordTest, MapOp, MapTest, Match, NumRange, StrOp, StrTest,
-    SymSet, Test,
+    Cond, DateCond, Filters, KeywordTest, MapOp, MapTest, Match, NumRange, StrOp, StrTest, SymSet,
+    Test,
 };
 use crate::catalog::{AttrKind, attribute_kind};
 use crate::interner::Interner;
 use crate::record::{
-    BoolValues, DateValues, Entries, Entry, FindingRecord, IpValues, MapPairs, NumValues, Str,
-    StrValues,
+    BoolValues, DateValues, Entries, Entry, IpValues, MapCursor, MapPairs, NumValues, RecordRef,
+    Str, StrValues,
 };
 
 const DAY_MS: i64 = 86_400_000;
 
 impl Filters {
     /// Does the record match? `now_ms` anchors `DateRange` (WITHIN / OLDER_THAN N days).
-    pub fn matches(&self, rec: &FindingRecord, interner: &Interner, now_ms: i64) -> bool {
+    pub fn matches<'a>(
+        &self,
+        rec: impl Into<RecordRef<'a>>,
+        interner: &Interner,
+        now_ms: i64,
+    ) -> bool {
+        self.matches_bytes(rec.into().buf, interner, now_ms)
+    }
+
+    pub(super) fn matches_bytes(&self, rec: &[u8], interner: &Interner, now_ms: i64) -> bool {
         let mut entries = Entries::new(rec, interner);
         let mut keywords = None;
         for Cond { attr, test } in &self.conds {
@@ -39,19 +48,18 @@ impl Filters {
 }
 
 impl Test {
-    fn holds(
+    pub(super) fn holds(
         &self,
         entry: Option<Entry<'_>>,
-        rec: &FindingRecord,
+        rec: &[u8],
         interner: &Interner,
         now_ms: i64,
     ) -> bool {
         match self {
             Test::Str(t) => str_holds(t, entry, rec, interner),
             Test::Map(t) => map_holds(t, entry, rec, interner),
-            Test::Num(ranges) => entry.is_some_and(|e| {
-                NumValues::new(e).any(|v| ranges.iter().any(|r| r.contains(v)))
-            }),
+            Test::Num(ranges) => entry
+                .is_some_and(|e| NumValues::new(e).any(|v| ranges.iter().any(|r| r.contains(v)))),
             Test::Date(conds) => entry.is_some_and(|e| {
                 DateValues::new(e).any(|v| conds.iter().any(|c| c.contains(v, now_ms)))
             }),
@@ -74,7 +82,7 @@ impl Test {
 
 /// `(some value satisfies a positive op) AND (no value satisfies a negated op)`; with the
 /// attribute missing, positives fail and negatives pass.
-fn str_holds(t: &StrTest, entry: Option<Entry<'_>>, rec: &FindingRecord, i: &Interner) -> bool {
+fn str_holds(t: &StrTest, entry: Option<Entry<'_>>, rec: &[u8], i: &Interner) -> bool {
     let Some(e) = entry else {
         return t.pos.is_empty();
     };
@@ -91,27 +99,43 @@ fn str_holds(t: &StrTest, entry: Option<Entry<'_>>, rec: &FindingRecord, i: &Int
             })
         })
     };
-    (t.pos.is_empty() || any(&t.pos, &t.pos_syms)) && (t.neg.is_empty() || !any(&t.neg, &t.neg_syms))
+    (t.pos.is_empty() || any(&t.pos, &t.pos_syms))
+        && (t.neg.is_empty() || !any(&t.neg, &t.neg_syms))
 }
 
-fn map_holds(t: &MapTest, entry: Option<Entry<'_>>, rec: &FindingRecord, i: &Interner) -> bool {
+fn map_holds(t: &MapTest, entry: Option<Entry<'_>>, rec: &[u8], i: &Interner) -> bool {
     let Some(e) = entry else {
         return t.pos.is_empty();
     };
-    let holds = |op: &MapOp| MapPairs::new(e).any(|pair| pair_matches(op, pair, rec, i));
+    let holds = |op: &MapOp| some_pair_matches(op, MapCursor::new(e), rec, i);
     (t.pos.is_empty() || t.pos.iter().any(holds)) && !t.neg.iter().any(holds)
 }
 
-fn pair_matches(op: &MapOp, (k, v): (Str<'_>, Str<'_>), rec: &FindingRecord, i: &Interner) -> bool {
-    let key_ok = match k {
-        Str::Sym(s) if let Some(hit) = op.key_sym.contains(s) => hit,
-        _ => k.with_parts(rec, i, |h, t| compare_parts(Match::Equals, &op.key, h, t)),
-    };
-    key_ok
-        && match v {
+/// Some pair has `op.key` and a value satisfying `op`; values of other keys are skipped.
+fn some_pair_matches(op: &MapOp, mut pairs: MapCursor<'_>, rec: &[u8], i: &Interner) -> bool {
+    while let Some(k) = pairs.next_key() {
+        let key_ok = match k {
+            Str::Sym(s) if let Some(hit) = op.key_sym.contains(s) => hit,
+            _ => k.with_parts(rec, i, |h, t| compare_parts(Match::Equals, &op.key, h, t)),
+        };
+        if !key_ok {
+            if pairs.skip_value().is_none() {
+                return false;
+            }
+            continue;
+        }
+        let Some(v) = pairs.value() else {
+            return false;
+        };
+        let hit = match v {
             Str::Sym(s) if let Some(hit) = op.value_syms.contains(s) => hit,
             _ => v.with_parts(rec, i, |h, t| compare_parts(op.how, &op.value, h, t)),
+        };
+        if hit {
+            return true;
         }
+    }
+    false
 }
 
 pub(crate) fn compare(how: Match, want: &str, have: &[u8]) -> bool {
@@ -163,7 +187,11 @@ impl DateCond {
             && self.end.is_none_or(|e| v <= e)
             && self.range.is_none_or(|r| {
                 let cutoff = now_ms.saturating_sub(r.days.saturating_mul(DAY_MS));
-                if r.older_than { v < cutoff } else { v >= cutoff }
+                if r.older_than {
+                    v < cutoff
+                } else {
+                    v >= cutoff
+                }
             })
     }
 }
@@ -171,7 +199,17 @@ impl DateCond {
 /// `Keyword`: some string value of the finding (any string attribute or map value) contains
 /// the keyword as a whole word: the characters around the occurrence, if any, are not
 /// alphanumeric or `_`. Case-sensitive like every other string comparison (spec 4.2).
-fn keyword_matches(k: &KeywordTest, rec: &FindingRecord, i: &Interner) -> bool {
+pub(super) fn keyword_matches(k: &KeywordTest, rec: &[u8], i: &Interner) -> bool {
+    keyword_in(k, Entries::new(rec, i), rec, i)
+}
+
+/// `Keyword` over some entries of `rec` (all of them, one section, or a shape).
+pub(super) fn keyword_in(
+    k: &KeywordTest,
+    mut entries: Entries<'_>,
+    rec: &[u8],
+    i: &Interner,
+) -> bool {
     let value_has = |v: Str<'_>| {
         if let Str::Sym(s) = v
             && let Some(hit) = k.syms.contains(s)
@@ -180,7 +218,7 @@ fn keyword_matches(k: &KeywordTest, rec: &FindingRecord, i: &Interner) -> bool {
         }
         has_word(&k.words, &v.text(rec, i))
     };
-    Entries::new(rec, i).any(|e| match attribute_kind(e.attr) {
+    entries.any(|e| match attribute_kind(e.attr) {
         AttrKind::String => StrValues::new(e).any(value_has),
         AttrKind::Map => MapPairs::new(e).any(|(_, v)| value_has(v)),
         _ => false,

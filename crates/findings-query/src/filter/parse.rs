@@ -258,7 +258,11 @@ fn parse_date_range(r: &Obj) -> Result<DateRange, String> {
         None | Some(Value::Null) => false,
         Some(Value::String(c)) if c == "WITHIN" => false,
         Some(Value::String(c)) if c == "OLDER_THAN" => true,
-        Some(c) => return Err(format!("DateRange.Comparison {c} is not WITHIN or OLDER_THAN")),
+        Some(c) => {
+            return Err(format!(
+                "DateRange.Comparison {c} is not WITHIN or OLDER_THAN"
+            ));
+        }
     };
     Ok(DateRange { days, older_than })
 }

@@ -65,10 +65,14 @@ pub(crate) fn map_comparison(s: &str) -> Result<Comparison, String> {
 }
 
 fn lookup(s: &str, allowed: &[Comparison]) -> Result<Comparison, String> {
-    allowed.iter().copied().find(|c| c.name() == s).ok_or_else(|| {
-        let names: Vec<_> = allowed.iter().map(|c| c.name()).collect();
-        format!("Comparison '{s}' is not one of {}", names.join(", "))
-    })
+    allowed
+        .iter()
+        .copied()
+        .find(|c| c.name() == s)
+        .ok_or_else(|| {
+            let names: Vec<_> = allowed.iter().map(|c| c.name()).collect();
+            format!("Comparison '{s}' is not one of {}", names.join(", "))
+        })
 }
 
 /// Checks the comparisons used together on one field (spec 4.2): `CONTAINS` with
@@ -106,9 +110,17 @@ mod tests {
     #[test]
     fn parses_comparisons() {
         assert_eq!(string_comparison("PREFIX_NOT_EQUALS"), Ok(PrefixNotEquals));
-        assert!(string_comparison("CONTAINS_WORD").unwrap_err().contains("V2"));
+        assert!(
+            string_comparison("CONTAINS_WORD")
+                .unwrap_err()
+                .contains("V2")
+        );
         assert!(string_comparison("equals").is_err());
-        assert!(map_comparison("PREFIX").unwrap_err().contains("EQUALS, NOT_EQUALS"));
+        assert!(
+            map_comparison("PREFIX")
+                .unwrap_err()
+                .contains("EQUALS, NOT_EQUALS")
+        );
         assert_eq!(map_comparison("NOT_CONTAINS"), Ok(NotContains));
     }
 
@@ -129,6 +141,9 @@ mod tests {
         assert!(!ok(&[NotContains, NotEquals]));
         assert!(!ok(&[Equals, NotContains]));
         let msg = check_combination(&[Equals, NotEquals]).unwrap_err();
-        assert_eq!(msg, "EQUALS cannot be combined with NOT_EQUALS on the same field");
+        assert_eq!(
+            msg,
+            "EQUALS cannot be combined with NOT_EQUALS on the same field"
+        );
     }
 }

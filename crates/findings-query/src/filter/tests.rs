@@ -99,7 +99,10 @@ fn finding() -> Value {
 fn string_comparisons() {
     let f = finding();
     assert!(eval(s("Title", "EQUALS", "IAM user has no MFA"), &f));
-    assert!(!eval(s("Title", "EQUALS", "iam user has no mfa"), &f), "case-sensitive");
+    assert!(
+        !eval(s("Title", "EQUALS", "iam user has no mfa"), &f),
+        "case-sensitive"
+    );
     assert!(!eval(s("Title", "EQUALS", "IAM user"), &f));
     assert!(eval(s("Title", "PREFIX", "IAM user"), &f));
     assert!(!eval(s("Title", "PREFIX", "user"), &f));
@@ -112,7 +115,10 @@ fn string_comparisons() {
     assert!(eval(s("Title", "NOT_CONTAINS", "root"), &f));
     assert!(!eval(s("Title", "NOT_CONTAINS", "MFA"), &f));
     // A missing Comparison means EQUALS.
-    assert!(eval(json!({"Title": [{"Value": "IAM user has no MFA"}]}), &f));
+    assert!(eval(
+        json!({"Title": [{"Value": "IAM user has no MFA"}]}),
+        &f
+    ));
 }
 
 #[test]
@@ -125,13 +131,33 @@ fn prefixed_values_compare_across_the_split() {
     assert!(!eval(s("Id", "EQUALS", &id[..id.len() - 1]), &f));
     assert!(!eval(s("Id", "EQUALS", &format!("{id}0")), &f));
     assert!(eval(s("Id", "PREFIX", "prowler-aws-iam_user_mfa-1234"), &f));
-    assert!(eval(s("Id", "PREFIX", "prowler-aws-iam_user_mfa-123456789012-us-east-1-0f"), &f));
-    assert!(!eval(s("Id", "PREFIX", "prowler-aws-iam_user_mfa-123456789012-us-east-1-0g"), &f));
+    assert!(eval(
+        s(
+            "Id",
+            "PREFIX",
+            "prowler-aws-iam_user_mfa-123456789012-us-east-1-0f"
+        ),
+        &f
+    ));
+    assert!(!eval(
+        s(
+            "Id",
+            "PREFIX",
+            "prowler-aws-iam_user_mfa-123456789012-us-east-1-0g"
+        ),
+        &f
+    ));
     assert!(eval(s("Id", "CONTAINS", "east-1-0f3"), &f));
     assert!(eval(s("Id", "CONTAINS", "0f3a9c"), &f));
     assert!(!eval(s("Id", "CONTAINS", "east-1-0f4"), &f));
-    assert!(eval(s("ResourceId", "EQUALS", "arn:aws:iam::123456789012:user/bob"), &f));
-    assert!(eval(s("ResourceId", "PREFIX", "arn:aws:iam::123456789012:user/b"), &f));
+    assert!(eval(
+        s("ResourceId", "EQUALS", "arn:aws:iam::123456789012:user/bob"),
+        &f
+    ));
+    assert!(eval(
+        s("ResourceId", "PREFIX", "arn:aws:iam::123456789012:user/b"),
+        &f
+    ));
 }
 
 #[test]
@@ -159,7 +185,10 @@ fn positives_or_negatives_and() {
             {"Comparison": "NOT_EQUALS", "Value": excl}]})
     };
     assert!(eval(mixed("AwsEc2NetworkInterface"), &f));
-    assert!(!eval(mixed("AwsEc2Instance"), &f), "an excluded resource type excludes the finding");
+    assert!(
+        !eval(mixed("AwsEc2Instance"), &f),
+        "an excluded resource type excludes the finding"
+    );
     // Different attributes are AND-ed.
     let mut and = s("Title", "PREFIX", "IAM");
     and["RecordState"] = json!([{"Comparison": "EQUALS", "Value": "ARCHIVED"}]);
@@ -172,13 +201,22 @@ fn positives_or_negatives_and() {
 fn arrays_match_any_element_and_negatives_need_none() {
     let f = finding();
     assert!(eval(s("Type", "EQUALS", "Effects/Data Exposure"), &f));
-    assert!(eval(s("Type", "PREFIX", "Software and Configuration Checks/"), &f));
+    assert!(eval(
+        s("Type", "PREFIX", "Software and Configuration Checks/"),
+        &f
+    ));
     assert!(!eval(s("Type", "NOT_EQUALS", "Effects/Data Exposure"), &f));
     assert!(!eval(s("Type", "PREFIX_NOT_EQUALS", "Effects"), &f));
     assert!(eval(s("ResourceId", "EQUALS", "i-0abc"), &f));
     assert!(!eval(s("ResourceId", "NOT_EQUALS", "i-0abc"), &f));
-    assert!(eval(s("ResourceRegion", "EQUALS", "us-east-1"), &f), "second resource");
-    assert!(eval(s("ComplianceAssociatedStandardsId", "PREFIX", "standards/cis"), &f));
+    assert!(
+        eval(s("ResourceRegion", "EQUALS", "us-east-1"), &f),
+        "second resource"
+    );
+    assert!(eval(
+        s("ComplianceAssociatedStandardsId", "PREFIX", "standards/cis"),
+        &f
+    ));
 }
 
 #[test]
@@ -191,10 +229,22 @@ fn missing_attributes_fail_positives_and_pass_negatives() {
         assert!(eval(s("NoteText", cmp, "x"), &f), "{cmp}");
     }
     assert!(!eval(json!({"Criticality": [{"Gte": 0}]}), &f));
-    assert!(!eval(json!({"NoteUpdatedAt": [{"DateRange": {"Value": 9999, "Unit": "DAYS"}}]}), &f));
-    assert!(!eval(json!({"NetworkDestinationIpV4": [{"Cidr": "0.0.0.0/0"}]}), &f));
-    assert!(!eval(json!({"UserDefinedFields": [{"Key": "k", "Value": "v", "Comparison": "EQUALS"}]}), &f));
-    assert!(eval(json!({"UserDefinedFields": [{"Key": "k", "Value": "v", "Comparison": "NOT_EQUALS"}]}), &f));
+    assert!(!eval(
+        json!({"NoteUpdatedAt": [{"DateRange": {"Value": 9999, "Unit": "DAYS"}}]}),
+        &f
+    ));
+    assert!(!eval(
+        json!({"NetworkDestinationIpV4": [{"Cidr": "0.0.0.0/0"}]}),
+        &f
+    ));
+    assert!(!eval(
+        json!({"UserDefinedFields": [{"Key": "k", "Value": "v", "Comparison": "EQUALS"}]}),
+        &f
+    ));
+    assert!(eval(
+        json!({"UserDefinedFields": [{"Key": "k", "Value": "v", "Comparison": "NOT_EQUALS"}]}),
+        &f
+    ));
 }
 
 #[test]
@@ -215,10 +265,19 @@ fn number_filters() {
     assert!(!n(json!([{"Eq": 70.5}])));
     assert!(!n(json!([{"Gt": 70}])));
     assert!(!n(json!([{"Lt": 70}])));
-    assert!(!n(json!([{"Gte": 71, "Lte": 100}])), "bounds inside one filter are AND-ed");
+    assert!(
+        !n(json!([{"Gte": 71, "Lte": 100}])),
+        "bounds inside one filter are AND-ed"
+    );
     assert!(!n(json!([{"Gte": 0, "Lt": 70}])));
-    assert!(n(json!([{"Lt": 10}, {"Gte": 40, "Lt": 80}])), "filters are OR-ed");
-    assert!(eval(json!({"SeverityProduct": [{"Gt": 7.4, "Lt": 7.6}]}), &f));
+    assert!(
+        n(json!([{"Lt": 10}, {"Gte": 40, "Lt": 80}])),
+        "filters are OR-ed"
+    );
+    assert!(eval(
+        json!({"SeverityProduct": [{"Gt": 7.4, "Lt": 7.6}]}),
+        &f
+    ));
     assert!(eval(json!({"Confidence": [{"Eq": 80.0}]}), &f));
     assert!(eval(json!({"NetworkSourcePort": [{"Eq": 443}]}), &f));
 }
@@ -233,19 +292,24 @@ fn date_filters() {
     assert!(!d(json!([{"Start": "2023-12-30T10:00:00.001Z"}])));
     assert!(!d(json!([{"End": "2023-12-30T09:59:59.999Z"}])));
     // Offsets: 11:00+01:00 and 1000-0000 are the same instant as the value.
-    assert!(d(json!([{"Start": "2023-12-30T11:00:00+01:00", "End": "2023-12-30T10:00:00-0000"}])));
+    assert!(d(
+        json!([{"Start": "2023-12-30T11:00:00+01:00", "End": "2023-12-30T10:00:00-0000"}])
+    ));
     // FirstObservedAt was written with +02:00.
-    assert!(eval(json!({"FirstObservedAt": [{"Start": "2023-12-20T08:00:00Z", "End": "2023-12-20T08:00:00Z"}]}), &f));
-    assert!(d(json!([{"Start": "2020-01-01T00:00:00Z"}, {"End": "2000-01-01T00:00:00Z"}])));
+    assert!(eval(
+        json!({"FirstObservedAt": [{"Start": "2023-12-20T08:00:00Z", "End": "2023-12-20T08:00:00Z"}]}),
+        &f
+    ));
+    assert!(d(
+        json!([{"Start": "2020-01-01T00:00:00Z"}, {"End": "2000-01-01T00:00:00Z"}])
+    ));
 }
 
 #[test]
 fn date_range_moves_with_now() {
     let f = finding(); // UpdatedAt 2023-12-30T10:00Z, NOW = 2024-01-01T00:00Z: 1.58 days before
     let within = |days: i64| json!({"UpdatedAt": [{"DateRange": {"Value": days, "Unit": "DAYS"}}]});
-    let older = |days: i64| {
-        json!({"UpdatedAt": [{"DateRange": {"Value": days, "Unit": "DAYS", "Comparison": "OLDER_THAN"}}]})
-    };
+    let older = |days: i64| json!({"UpdatedAt": [{"DateRange": {"Value": days, "Unit": "DAYS", "Comparison": "OLDER_THAN"}}]});
     assert!(eval_at(&within(2), &f, NOW));
     assert!(!eval_at(&within(1), &f, NOW));
     assert!(!eval_at(&older(2), &f, NOW));
@@ -257,7 +321,8 @@ fn date_range_moves_with_now() {
     assert!(eval_at(&older(7), &f, later));
     assert!(!eval_at(&older(9), &f, later));
     // Explicit WITHIN is the default.
-    let explicit = json!({"UpdatedAt": [{"DateRange": {"Value": 2, "Unit": "DAYS", "Comparison": "WITHIN"}}]});
+    let explicit =
+        json!({"UpdatedAt": [{"DateRange": {"Value": 2, "Unit": "DAYS", "Comparison": "WITHIN"}}]});
     assert!(eval_at(&explicit, &f, NOW));
 }
 
@@ -265,7 +330,10 @@ fn date_range_moves_with_now() {
 fn map_filters() {
     let f = finding();
     let m = |attr: &str, key: &str, cmp: &str, value: &str| {
-        eval(json!({attr: [{"Key": key, "Value": value, "Comparison": cmp}]}), &f)
+        eval(
+            json!({attr: [{"Key": key, "Value": value, "Comparison": cmp}]}),
+            &f,
+        )
     };
     assert!(m("ProductFields", "ProviderName", "EQUALS", "Prowler"));
     assert!(!m("ProductFields", "ProviderName", "EQUALS", "prowler"));
@@ -277,8 +345,18 @@ fn map_filters() {
     assert!(!m("ProductFields", "ProviderName", "NOT_CONTAINS", "Prow"));
     // The injected FindingId is stored as a reference to ProductArn and Id.
     let fid = "arn:aws:securityhub:us-east-1::product/prowler/prowler/prowler-aws-iam_user_mfa-123456789012-us-east-1-0f3a9c";
-    assert!(m("ProductFields", "aws/securityhub/FindingId", "EQUALS", fid));
-    assert!(m("ProductFields", "aws/securityhub/FindingId", "CONTAINS", "prowler/prowler-aws"));
+    assert!(m(
+        "ProductFields",
+        "aws/securityhub/FindingId",
+        "EQUALS",
+        fid
+    ));
+    assert!(m(
+        "ProductFields",
+        "aws/securityhub/FindingId",
+        "CONTAINS",
+        "prowler/prowler-aws"
+    ));
     // Tags of every resource, any-element rule.
     assert!(m("ResourceTags", "Env", "EQUALS", "dev"));
     assert!(m("ResourceTags", "Env", "EQUALS", "prod"));
@@ -303,13 +381,19 @@ fn ip_filters() {
     assert!(ip("NetworkSourceIpV4", "203.0.113.7"), "bare address = /32");
     assert!(!ip("NetworkSourceIpV4", "203.0.113.8"));
     assert!(!ip("NetworkSourceIpV4", "10.0.0.0/8"));
-    assert!(ip("ResourceAwsEc2InstanceIpV4Addresses", "192.168.0.0/16"), "any address");
+    assert!(
+        ip("ResourceAwsEc2InstanceIpV4Addresses", "192.168.0.0/16"),
+        "any address"
+    );
     assert!(ip("ResourceAwsEc2InstanceIpV4Addresses", "10.0.0.0/8"));
     assert!(!ip("ResourceAwsEc2InstanceIpV4Addresses", "172.16.0.0/12"));
     assert!(ip("ResourceAwsEc2InstanceIpV6Addresses", "2001:db8::/32"));
     assert!(ip("ResourceAwsEc2InstanceIpV6Addresses", "2001:db8::1"));
     assert!(!ip("ResourceAwsEc2InstanceIpV6Addresses", "2001:db9::/32"));
-    assert!(!ip("ResourceAwsEc2InstanceIpV6Addresses", "0.0.0.0/0"), "v4 block, v6 value");
+    assert!(
+        !ip("ResourceAwsEc2InstanceIpV6Addresses", "0.0.0.0/0"),
+        "v4 block, v6 value"
+    );
     let either = json!({"NetworkSourceIpV4": [{"Cidr": "10.0.0.0/8"}, {"Cidr": "203.0.113.0/28"}]});
     assert!(eval(either, &f));
 }
@@ -337,13 +421,21 @@ fn keyword_matches_whole_words_in_any_string() {
     assert!(!kw("MF"), "not a whole word");
     assert!(!kw("mfa"), "case-sensitive");
     assert!(!kw("absent"));
-    assert!(eval(json!({"Keyword": [{"Value": "absent"}, {"Value": "Prowler"}]}), &f));
+    assert!(eval(
+        json!({"Keyword": [{"Value": "absent"}, {"Value": "Prowler"}]}),
+        &f
+    ));
 }
 
 #[test]
 fn empty_and_null_filters_match_everything() {
     let f = finding();
-    for v in [json!(null), json!({}), json!({"Title": null}), json!({"Title": []})] {
+    for v in [
+        json!(null),
+        json!({}),
+        json!({"Title": null}),
+        json!({"Title": []}),
+    ] {
         let filters = parse(v.clone());
         assert!(filters.is_empty(), "{v}");
         assert!(eval(v, &f));
@@ -352,9 +444,7 @@ fn empty_and_null_filters_match_everything() {
 
 #[test]
 fn invalid_combinations_are_rejected() {
-    let pair = |a: &str, b: &str| {
-        json!({"Title": [{"Comparison": a, "Value": "x"}, {"Comparison": b, "Value": "y"}]})
-    };
+    let pair = |a: &str, b: &str| json!({"Title": [{"Comparison": a, "Value": "x"}, {"Comparison": b, "Value": "y"}]});
     for (a, b) in [
         ("CONTAINS", "NOT_CONTAINS"),
         ("EQUALS", "NOT_EQUALS"),
@@ -365,7 +455,10 @@ fn invalid_combinations_are_rejected() {
         ("NOT_CONTAINS", "PREFIX"),
     ] {
         let e = parse_err(pair(a, b));
-        assert!(e.contains("Title") && e.contains("cannot be combined"), "{a}+{b}: {e}");
+        assert!(
+            e.contains("Title") && e.contains("cannot be combined"),
+            "{a}+{b}: {e}"
+        );
     }
     for (a, b) in [
         ("PREFIX", "NOT_EQUALS"),
@@ -390,27 +483,78 @@ fn invalid_combinations_are_rejected() {
 fn malformed_filters_are_rejected_with_the_attribute_named() {
     let cases = [
         (json!([]), "must be an object"),
-        (json!({"Nope": [{"Value": "x"}]}), "Unknown filter attribute 'Nope'"),
-        (json!({"Title": {"Value": "x"}}), "'Title' must be a list of StringFilter"),
-        (json!({"Title": ["x"]}), "'Title' must be a list of StringFilter"),
-        (json!({"Title": [{"Comparison": "EQUALS"}]}), "Value is required"),
-        (json!({"Title": [{"Value": "  "}]}), "Value must not be blank"),
+        (
+            json!({"Nope": [{"Value": "x"}]}),
+            "Unknown filter attribute 'Nope'",
+        ),
+        (
+            json!({"Title": {"Value": "x"}}),
+            "'Title' must be a list of StringFilter",
+        ),
+        (
+            json!({"Title": ["x"]}),
+            "'Title' must be a list of StringFilter",
+        ),
+        (
+            json!({"Title": [{"Comparison": "EQUALS"}]}),
+            "Value is required",
+        ),
+        (
+            json!({"Title": [{"Value": "  "}]}),
+            "Value must not be blank",
+        ),
         (json!({"Title": [{"Value": 3}]}), "Value must be a string"),
-        (json!({"Title": [{"Value": "x", "Comparison": "LIKE"}]}), "Comparison 'LIKE'"),
-        (json!({"Title": [{"Value": "x", "Comparison": "CONTAINS_WORD"}]}), "V2"),
+        (
+            json!({"Title": [{"Value": "x", "Comparison": "LIKE"}]}),
+            "Comparison 'LIKE'",
+        ),
+        (
+            json!({"Title": [{"Value": "x", "Comparison": "CONTAINS_WORD"}]}),
+            "V2",
+        ),
         (json!({"Confidence": [{}]}), "at least one of Gte"),
-        (json!({"Confidence": [{"Gte": "1"}]}), "Gte must be a number"),
+        (
+            json!({"Confidence": [{"Gte": "1"}]}),
+            "Gte must be a number",
+        ),
         (json!({"UpdatedAt": [{}]}), "one of Start, End or DateRange"),
-        (json!({"UpdatedAt": [{"Start": "yesterday"}]}), "Start 'yesterday' is not a valid timestamp"),
-        (json!({"UpdatedAt": [{"End": "2024-01-01"}]}), "not a valid timestamp"),
-        (json!({"UpdatedAt": [{"DateRange": {"Value": 1, "Unit": "HOURS"}}]}), "not DAYS"),
-        (json!({"UpdatedAt": [{"DateRange": {"Unit": "DAYS"}}]}), "DateRange.Value"),
-        (json!({"UpdatedAt": [{"DateRange": {"Value": -1}}]}), "negative"),
-        (json!({"UpdatedAt": [{"DateRange": {"Value": 1, "Comparison": "NEWER"}}]}), "WITHIN or OLDER_THAN"),
+        (
+            json!({"UpdatedAt": [{"Start": "yesterday"}]}),
+            "Start 'yesterday' is not a valid timestamp",
+        ),
+        (
+            json!({"UpdatedAt": [{"End": "2024-01-01"}]}),
+            "not a valid timestamp",
+        ),
+        (
+            json!({"UpdatedAt": [{"DateRange": {"Value": 1, "Unit": "HOURS"}}]}),
+            "not DAYS",
+        ),
+        (
+            json!({"UpdatedAt": [{"DateRange": {"Unit": "DAYS"}}]}),
+            "DateRange.Value",
+        ),
+        (
+            json!({"UpdatedAt": [{"DateRange": {"Value": -1}}]}),
+            "negative",
+        ),
+        (
+            json!({"UpdatedAt": [{"DateRange": {"Value": 1, "Comparison": "NEWER"}}]}),
+            "WITHIN or OLDER_THAN",
+        ),
         (json!({"ResourceTags": [{"Value": "x"}]}), "Key is required"),
-        (json!({"ResourceTags": [{"Key": "k", "Value": "x", "Comparison": "PREFIX"}]}), "Comparison 'PREFIX'"),
-        (json!({"NetworkSourceIpV4": [{"Cidr": "10.0.0.0/33"}]}), "Cidr '10.0.0.0/33'"),
-        (json!({"NetworkSourceIpV4": [{"Cidr": "not-an-ip"}]}), "not a valid CIDR"),
+        (
+            json!({"ResourceTags": [{"Key": "k", "Value": "x", "Comparison": "PREFIX"}]}),
+            "Comparison 'PREFIX'",
+        ),
+        (
+            json!({"NetworkSourceIpV4": [{"Cidr": "10.0.0.0/33"}]}),
+            "Cidr '10.0.0.0/33'",
+        ),
+        (
+            json!({"NetworkSourceIpV4": [{"Cidr": "not-an-ip"}]}),
+            "not a valid CIDR",
+        ),
         (json!({"Sample": [{"Value": "true"}]}), "boolean"),
         (json!({"Keyword": [{}]}), "Value is required"),
     ];
@@ -425,21 +569,31 @@ fn malformed_filters_are_rejected_with_the_attribute_named() {
 #[test]
 fn limits_of_ten_attributes_and_twenty_values() {
     let names = [
-        "Title", "Id", "Region", "Type", "GeneratorId", "ProductArn", "AwsAccountId",
-        "Description", "SourceUrl", "RecordState", "WorkflowStatus",
+        "Title",
+        "Id",
+        "Region",
+        "Type",
+        "GeneratorId",
+        "ProductArn",
+        "AwsAccountId",
+        "Description",
+        "SourceUrl",
+        "RecordState",
+        "WorkflowStatus",
     ];
     let filters = |n: usize| {
         let mut o = serde_json::Map::new();
         for name in &names[..n] {
-            o.insert(name.to_string(), json!([{"Value": "x", "Comparison": "EQUALS"}]));
+            o.insert(
+                name.to_string(),
+                json!([{"Value": "x", "Comparison": "EQUALS"}]),
+            );
         }
         Value::Object(o)
     };
     parse(filters(10));
     assert!(parse_err(filters(11)).contains("at most 10"));
-    let values = |n: usize| {
-        json!({"Title": (0..n).map(|i| json!({"Value": format!("v{i}"), "Comparison": "EQUALS"})).collect::<Vec<_>>()})
-    };
+    let values = |n: usize| json!({"Title": (0..n).map(|i| json!({"Value": format!("v{i}"), "Comparison": "EQUALS"})).collect::<Vec<_>>()});
     parse(values(20));
     let e = parse_err(values(21));
     assert!(e.contains("'Title'") && e.contains("at most 20"), "{e}");
@@ -453,11 +607,22 @@ fn automation_dialect_allows_only_its_41_criteria() {
     assert!(auto(s("ResourceOwnerOrgId", "EQUALS", "o-1")).is_ok());
     assert!(auto(json!({"ResourceDetailsOther": [{"Key": "k", "Value": "v", "Comparison": "NOT_CONTAINS"}]})).is_ok());
     assert!(auto(json!({"NoteUpdatedAt": [{"DateRange": {"Value": 1, "Unit": "DAYS"}}]})).is_ok());
-    for name in ["Region", "ProductFields", "SeverityNormalized", "Keyword", "Sample", "ResourceAwsEc2InstanceType"] {
+    for name in [
+        "Region",
+        "ProductFields",
+        "SeverityNormalized",
+        "Keyword",
+        "Sample",
+        "ResourceAwsEc2InstanceType",
+    ] {
         let e = auto(json!({name: [{"Value": "x"}]})).unwrap_err();
         assert!(e.contains(name) && e.contains("automation"), "{e}");
     }
-    assert!(auto(s("Nope", "EQUALS", "x")).unwrap_err().contains("criterion 'Nope'"));
+    assert!(
+        auto(s("Nope", "EQUALS", "x"))
+            .unwrap_err()
+            .contains("criterion 'Nope'")
+    );
     assert!(auto(s("Title", "CONTAINS_WORD", "x")).is_err());
     let rule = auto(s("Title", "CONTAINS", "MFA")).unwrap();
     let mut i = Interner::new();
@@ -482,7 +647,15 @@ fn required_equals_reports_only_pure_equality() {
     assert_eq!(f.required_equals(a("Confidence")), None);
     assert_eq!(f.required_equals(a("Title")), None);
     let names: Vec<_> = f.attributes().map(crate::attribute_name).collect();
-    assert_eq!(names, ["SeverityLabel", "Confidence", "WorkflowStatus", "RecordState"]);
+    assert_eq!(
+        names,
+        [
+            "SeverityLabel",
+            "Confidence",
+            "WorkflowStatus",
+            "RecordState"
+        ]
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::{FindingRecord, tags};
+use super::tags;
 use crate::catalog::{AttrId, attrs};
 use crate::codec::{get_varint, unzigzag};
 use crate::interner::{Interner, Sym};
@@ -37,7 +37,10 @@ impl<'a> Cursor<'a> {
         let &a = self.buf.get(self.pos)?;
         let mut pos = self.pos + 1;
         let len = get_varint(self.buf, &mut pos).and_then(|l| usize::try_from(l).ok());
-        let Some(end) = len.and_then(|l| pos.checked_add(l)).filter(|&e| e <= self.buf.len()) else {
+        let Some(end) = len
+            .and_then(|l| pos.checked_add(l))
+            .filter(|&e| e <= self.buf.len())
+        else {
             self.pos = self.buf.len();
             return None;
         };
@@ -71,12 +74,34 @@ pub(crate) struct Entries<'a> {
 }
 
 impl<'a> Entries<'a> {
-    pub fn new(rec: &'a FindingRecord, interner: &'a Interner) -> Self {
-        let (shape, own) = split(&rec.buf, interner).unwrap_or_default();
+    pub fn new(rec: &'a [u8], interner: &'a Interner) -> Self {
+        let (shape, own) = split(rec, interner).unwrap_or_default();
         Entries {
             shape: Cursor { buf: shape, pos: 0 },
             own: Cursor { buf: own, pos: 0 },
         }
+    }
+
+    /// The entries of a shape section alone (shapes hold no record-relative values).
+    pub fn of_shape(shape: &'a [u8]) -> Self {
+        Entries {
+            shape: Cursor { buf: shape, pos: 0 },
+            own: Cursor { buf: &[], pos: 0 },
+        }
+    }
+
+    /// The record's own section alone, when its shape is shared: `(shape symbol, entries)`.
+    pub fn own_of_shared(rec: &'a [u8]) -> Option<(Sym, Self)> {
+        let mut pos = 0;
+        let head = get_varint(rec, &mut pos)?;
+        let sym = Sym::try_from(head.checked_sub(1)?).ok()?;
+        let own = rec.get(pos..)?;
+        Some((sym, Entries::of_shape(&[]).with_own(own)))
+    }
+
+    fn with_own(mut self, own: &'a [u8]) -> Self {
+        self.own = Cursor { buf: own, pos: 0 };
+        self
     }
 
     /// Advances to the entry of `attr`, consuming entries before it. Sections are sorted, so
@@ -115,17 +140,13 @@ impl<'a> Iterator for Entries<'a> {
 }
 
 /// The entry of one attribute, if the record has it.
-pub(crate) fn find<'a>(
-    rec: &'a FindingRecord,
-    interner: &'a Interner,
-    attr: AttrId,
-) -> Option<Entry<'a>> {
+pub(crate) fn find<'a>(rec: &'a [u8], interner: &'a Interner, attr: AttrId) -> Option<Entry<'a>> {
     Entries::new(rec, interner).seek(attr)
 }
 
 /// The bytes of the record's shape section and of its own section.
-pub(crate) fn section_sizes(rec: &FindingRecord, interner: &Interner) -> (usize, usize) {
-    split(&rec.buf, interner).map_or((0, 0), |(s, o)| (s.len(), o.len()))
+pub(crate) fn section_sizes(rec: &[u8], interner: &Interner) -> (usize, usize) {
+    split(rec, interner).map_or((0, 0), |(s, o)| (s.len(), o.len()))
 }
 
 /// A string value as stored: a symbol, bytes in the record, an interned prefix with bytes
@@ -144,7 +165,7 @@ impl<'a> Str<'a> {
     /// allocating (except for derived values).
     pub fn with_parts<R>(
         self,
-        rec: &'a FindingRecord,
+        rec: &'a [u8],
         interner: &'a Interner,
         f: impl FnOnce(&[u8], &[u8]) -> R,
     ) -> R {
@@ -157,7 +178,7 @@ impl<'a> Str<'a> {
     }
 
     /// The value's bytes; allocates for prefixed and derived values.
-    pub fn bytes(self, rec: &'a FindingRecord, interner: &'a Interner) -> Cow<'a, [u8]> {
+    pub fn bytes(self, rec: &'a [u8], interner: &'a Interner) -> Cow<'a, [u8]> {
         match self {
             Str::Sym(s) => Cow::Borrowed(interner.bytes_of(s).unwrap_or_default()),
             Str::Bytes(b) => Cow::Borrowed(b),
@@ -181,7 +202,7 @@ impl<'a> Str<'a> {
     }
 
     /// The value as text (records only hold UTF-8; anything else reads as empty).
-    pub fn text(self, rec: &'a FindingRecord, interner: &'a Interner) -> Cow<'a, str> {
+    pub fn text(self, rec: &'a [u8], interner: &'a Interner) -> Cow<'a, str> {
         match self.bytes(rec, interner) {
             Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).unwrap_or_default()),
             Cow::Owned(v) => Cow::Owned(String::from_utf8(v).unwrap_or_default()),
@@ -189,7 +210,9 @@ impl<'a> Str<'a> {
     }
 }
 
-/// Reads one string value at `*pos` of `buf` (see the layout in `record`).
+/// Reads one string value at `*pos` of `buf` (see the layout in `record`). Always inlined:
+/// returned through memory, the enum costs a store-forwarding stall per value.
+#[inline(always)]
 fn read_str<'a>(buf: &'a [u8], pos: &mut usize) -> Option<Str<'a>> {
     let at = *pos;
     let h = get_varint(buf, pos)?;
@@ -199,17 +222,74 @@ fn read_str<'a>(buf: &'a [u8], pos: &mut usize) -> Option<Str<'a>> {
         tags::STR_INLINE => Some(Str::Bytes(take(buf, pos, arg)?)),
         tags::STR_PREFIXED => {
             let len = get_varint(buf, pos)?;
-            Some(Str::Prefixed(Sym::try_from(arg).ok()?, take(buf, pos, len)?))
+            Some(Str::Prefixed(
+                Sym::try_from(arg).ok()?,
+                take(buf, pos, len)?,
+            ))
         }
         _ if arg & 1 == tags::EXT_DUP => {
-            // Points back at an earlier inline value; never forward, so no cycles.
+            // Points back at an earlier INLINE header (never forward, never another DUP), so
+            // resolving it needs no recursion and cannot loop.
             let mut p = usize::try_from(arg >> 1).ok().filter(|&p| p < at)?;
-            match read_str(buf, &mut p)? {
-                s @ Str::Bytes(_) => Some(s),
-                _ => None,
-            }
+            let h = get_varint(buf, &mut p)?;
+            (h & 3 == tags::STR_INLINE)
+                .then(|| take(buf, &mut p, h >> 2))
+                .flatten()
+                .map(Str::Bytes)
         }
         _ => (arg >> 1 == tags::DERIVED_FINDING_ID).then_some(Str::FindingId),
+    }
+}
+
+/// Advances `*pos` past one string value without building it.
+#[inline]
+fn skip_str(buf: &[u8], pos: &mut usize) -> Option<()> {
+    let h = get_varint(buf, pos)?;
+    let len = match h & 3 {
+        tags::STR_INLINE => h >> 2,
+        tags::STR_PREFIXED => get_varint(buf, pos)?,
+        _ => 0,
+    };
+    *pos = pos
+        .checked_add(usize::try_from(len).ok()?)
+        .filter(|&e| e <= buf.len())?;
+    Some(())
+}
+
+/// Walks a map entry key by key, reading a value only when asked (the map filters' hot loop:
+/// most keys do not match and their values are skipped unread).
+pub(crate) struct MapCursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    end: usize,
+}
+
+impl<'a> MapCursor<'a> {
+    pub fn new(e: Entry<'a>) -> Self {
+        MapCursor {
+            buf: e.buf,
+            pos: e.start,
+            end: e.end,
+        }
+    }
+
+    /// The next key; then call exactly one of `value` or `skip_value`.
+    #[inline]
+    pub fn next_key(&mut self) -> Option<Str<'a>> {
+        if self.pos >= self.end {
+            return None;
+        }
+        read_str(self.buf, &mut self.pos).filter(|_| self.pos < self.end)
+    }
+
+    #[inline]
+    pub fn value(&mut self) -> Option<Str<'a>> {
+        read_str(self.buf, &mut self.pos).filter(|_| self.pos <= self.end)
+    }
+
+    #[inline]
+    pub fn skip_value(&mut self) -> Option<()> {
+        skip_str(self.buf, &mut self.pos).filter(|_| self.pos <= self.end)
     }
 }
 

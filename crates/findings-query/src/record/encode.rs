@@ -16,6 +16,8 @@ use crate::timestamp::parse_timestamp_ms;
 const MIN_DUP_LEN: usize = 4;
 /// Shorter heads save too little to be worth a symbol.
 const MIN_PREFIX_LEN: usize = 8;
+/// Longest list of one attribute's strings checked for duplicates.
+const MAX_DEDUP: usize = 64;
 /// Integers up to 2^53 are exact in f64 and stored as varints.
 const MAX_EXACT_INT: f64 = 9_007_199_254_740_992.0;
 
@@ -59,8 +61,9 @@ pub(super) fn encode(finding: &Value, interner: &mut Interner) -> FindingRecord 
             AttrKind::String => {
                 let mut seen: Vec<&str> = Vec::new();
                 for s in leaves.iter().filter_map(|v| v.as_str()) {
-                    // Duplicates inside one attribute add nothing to any filter.
-                    if !seen.contains(&s) {
+                    // Duplicates inside one attribute add nothing to any filter. The check is
+                    // quadratic, so very long lists (never seen in ASFF) skip it.
+                    if seen.len() >= MAX_DEDUP || !seen.contains(&s) {
                         seen.push(s);
                         enc.put_str(&mut payload, &mut pending, s, intern, false, interner);
                     }
@@ -110,14 +113,21 @@ pub(super) fn encode(finding: &Value, interner: &mut Interner) -> FindingRecord 
             continue;
         }
         let to_shape = is_vocabulary(attr) && !enc.varied;
-        let section = if to_shape { &mut enc.shape } else { &mut enc.own };
+        let section = if to_shape {
+            &mut enc.shape
+        } else {
+            &mut enc.own
+        };
         section.push(attr.0);
         put_varint(section, payload.len() as u64);
         let base = section.len();
         section.extend_from_slice(&payload);
         if !to_shape {
-            enc.inline
-                .extend(pending.iter().map(|&(s, rel): &(&str, usize)| (s, base + rel)));
+            enc.inline.extend(
+                pending
+                    .iter()
+                    .map(|&(s, rel): &(&str, usize)| (s, base + rel)),
+            );
         }
     }
     // A shape seen before is shared; a first sighting stays local (the next one is shared).

@@ -37,10 +37,13 @@
 
 mod decode;
 mod encode;
+mod store;
+
+pub use store::{RecordStore, RecordStoreInput, Slot};
 
 pub(crate) use decode::{
-    BoolValues, DateValues, Entries, Entry, IpValues, MapPairs, NumValues, Str, StrValues, find,
-    section_sizes,
+    BoolValues, DateValues, Entries, Entry, IpValues, MapCursor, MapPairs, NumValues, Str,
+    StrValues, find, section_sizes,
 };
 
 use serde_json::Value;
@@ -89,6 +92,18 @@ impl FindingRecord {
         encode::encode(finding, interner)
     }
 
+    /// A record with no values (every attribute missing).
+    pub fn empty() -> FindingRecord {
+        FindingRecord {
+            buf: Box::new([0, 0]),
+        }
+    }
+
+    /// A borrowed view, the form every reader takes.
+    pub fn view(&self) -> RecordRef<'_> {
+        RecordRef { buf: &self.buf }
+    }
+
     /// Heap bytes owned by the record (its one buffer; the allocator adds its own header).
     pub fn heap_bytes(&self) -> usize {
         self.buf.len()
@@ -97,15 +112,64 @@ impl FindingRecord {
     /// Memory diagnostics: the size of the record's shape (shared when interned) and each
     /// attribute's payload bytes.
     pub fn layout(&self, interner: &Interner) -> RecordLayout {
-        let (shape_bytes, own_bytes) = section_sizes(self, interner);
+        let (shape_bytes, own_bytes) = section_sizes(&self.buf, interner);
         RecordLayout {
             shared_shape: self.buf.first().is_some_and(|&b| b != 0),
             shape_bytes,
             own_bytes,
-            attributes: Entries::new(self, interner)
+            attributes: Entries::new(&self.buf, interner)
                 .map(|e| (e.attr, e.end - e.start))
                 .collect(),
         }
+    }
+}
+
+/// A borrowed record: from a [`FindingRecord`] or a [`RecordStore`]. Every reader
+/// (`matches`, `sort_value`, `group_values`, ...) takes `impl Into<RecordRef>`, so
+/// `&FindingRecord` works directly.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    pub(crate) buf: &'a [u8],
+}
+
+impl std::fmt::Debug for RecordRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordRef")
+            .field("bytes", &self.buf.len())
+            .finish()
+    }
+}
+
+impl RecordRef<'_> {
+    /// Bytes of the record (its own encoding; a shared shape is not counted).
+    pub fn heap_bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// An owned copy.
+    pub fn to_owned_record(&self) -> FindingRecord {
+        FindingRecord {
+            buf: self.buf.into(),
+        }
+    }
+}
+
+impl<'a> From<&'a FindingRecord> for RecordRef<'a> {
+    fn from(r: &'a FindingRecord) -> Self {
+        r.view()
+    }
+}
+
+/// For iterator closures, which see `&&FindingRecord`.
+impl<'a> From<&&'a FindingRecord> for RecordRef<'a> {
+    fn from(r: &&'a FindingRecord) -> Self {
+        r.view()
+    }
+}
+
+impl<'a> From<&RecordRef<'a>> for RecordRef<'a> {
+    fn from(r: &RecordRef<'a>) -> Self {
+        *r
     }
 }
 

@@ -225,11 +225,15 @@ pub async fn upsert_findings_by_seq(fx: Fixture) {
     assert_eq!(s.get_findings_by_seq(&[1]).await.expect("get"), [changed]);
     assert_eq!(s.scan_findings(0, 10).await.expect("scan").len(), 2);
 
-    // The identity may change under the same seq, and then the old one is free again.
-    s.write_findings(&[finding(2, "renamed")], &[]).await.expect("rename");
-    s.write_findings(&[finding(3, "f2")], &[]).await.expect("old identity free");
+    // A seq belongs to one finding for life: reusing it for another fails the whole batch.
+    let err = s
+        .write_findings(&[finding(3, "f3"), finding(2, "renamed")], &[history("f3", 1, "x")])
+        .await
+        .expect_err("seq reused");
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
     let ids: Vec<_> = s.scan_findings(0, 10).await.expect("scan").into_iter().map(|f| f.id).collect();
-    assert_eq!(ids, ["f1", "renamed", "f2"]);
+    assert_eq!(ids, ["f1", "f2"]);
+    assert!(history_of(&fx, "f3").await.is_empty());
 }
 
 pub async fn last_of_a_duplicate_seq_wins(fx: Fixture) {

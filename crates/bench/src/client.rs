@@ -1,0 +1,91 @@
+//! A minimal Security Hub client: JSON over HTTP, signed with Fleetward's own SigV4 code
+//! (which its tests check against botocore and aws-sigv4).
+
+use fleetward_model::Clock;
+use fleetward_sigv4::{RequestParts, SigningParams, sign};
+use serde_json::Value;
+
+use crate::Target;
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: String,
+    host: String,
+    region: String,
+    key_id: String,
+    secret: String,
+}
+
+impl Client {
+    pub fn new(target: &Target) -> Result<Self, String> {
+        let text = std::fs::read_to_string(&target.credentials)
+            .map_err(|e| format!("cannot read {}: {e}", target.credentials))?;
+        let value = |name: &str| {
+            text.lines()
+                .filter_map(|l| l.split_once('='))
+                .find(|(k, _)| k.trim() == name)
+                .map(|(_, v)| v.trim().to_string())
+                .ok_or(format!("{name} missing in {}", target.credentials))
+        };
+        let endpoint = target.endpoint.trim_end_matches('/').to_string();
+        let host = endpoint
+            .split("://")
+            .nth(1)
+            .unwrap_or(&endpoint)
+            .to_string();
+        Ok(Self {
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .map_err(|e| e.to_string())?,
+            endpoint,
+            host,
+            region: target.region.clone(),
+            key_id: value("aws_access_key_id")?,
+            secret: value("aws_secret_access_key")?,
+        })
+    }
+
+    /// Sends one signed request; returns the parsed JSON body or the error text.
+    pub async fn call(&self, method: &str, path: &str, body: Vec<u8>) -> Result<Value, String> {
+        let headers = [
+            ("host", self.host.as_str()),
+            ("content-type", "application/json"),
+        ];
+        let parts = RequestParts {
+            method,
+            raw_path: path,
+            raw_query: "",
+            headers: &headers,
+            body: &body,
+        };
+        let signed = sign(
+            &parts,
+            &SigningParams {
+                access_key_id: &self.key_id,
+                secret_access_key: &self.secret,
+                region: &self.region,
+                service: "securityhub",
+                time_ms: fleetward_model::SystemClock.now_ms(),
+            },
+        )
+        .map_err(|e| e.message())?;
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut request = self
+            .http
+            .request(method, format!("{}{}", self.endpoint, path))
+            .header("content-type", "application/json")
+            .body(body);
+        for (name, value) in signed.headers() {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!("{status}: {}", String::from_utf8_lossy(&bytes)));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,63 @@
+//! BatchImportFindings throughput.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::Target;
+use crate::client::Client;
+use crate::findings::finding;
+
+const BATCH: usize = 100;
+
+pub async fn run(target: &Target, total: usize, clients: usize, start: usize) -> Result<(), String> {
+    let client = Client::new(target)?;
+    let now = fleetward_model::timestamp::format_ms(
+        fleetward_model::Clock::now_ms(&fleetward_model::SystemClock),
+    );
+    let batches = total.div_ceil(BATCH);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..clients.max(1) {
+        let (client, next, now) = (client.clone(), next.clone(), now.clone());
+        let (account_id, region) = (target.account_id.clone(), target.region.clone());
+        workers.push(tokio::spawn(async move {
+            let mut imported = 0usize;
+            loop {
+                let batch = next.fetch_add(1, Ordering::Relaxed);
+                if batch >= batches {
+                    return Ok::<usize, String>(imported);
+                }
+                let first = start + batch * BATCH;
+                let findings: Vec<_> = (first..first + BATCH)
+                    .map(|n| finding(n, &account_id, &region, &now))
+                    .collect();
+                let body = json!({ "Findings": findings }).to_string().into_bytes();
+                let output = client.call("POST", "/findings/import", body).await?;
+                if output["FailedCount"].as_u64() != Some(0) {
+                    return Err(format!(
+                        "import failed: {} of {BATCH}, first: {}",
+                        output["FailedCount"], output["FailedFindings"][0]
+                    ));
+                }
+                imported += BATCH;
+                if batch % 500 == 0 {
+                    eprintln!("  {} findings sent", batch * BATCH);
+                }
+            }
+        }));
+    }
+    let mut imported = 0;
+    for worker in workers {
+        imported += worker.await.map_err(|e| e.to_string())??;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "BatchImportFindings: {imported} findings in {seconds:.2} s with {clients} clients = {:.0} findings/s",
+        imported as f64 / seconds
+    );
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! `fleetward-bench`: drives a running Fleetward over HTTP, SigV4-signed like any SDK, and
+//! prints the figures the README quotes.
+//!
+//!   fleetward-bench import --endpoint URL --credentials FILE --findings 200000 --clients 4
+//!   fleetward-bench query  --endpoint URL --credentials FILE --runs 50
+//!   fleetward-bench rss    --pid PID
+
+mod client;
+mod findings;
+mod import;
+mod query;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "fleetward-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct Target {
+    /// API endpoint of the running Fleetward.
+    #[arg(long, default_value = "http://127.0.0.1:7440")]
+    pub endpoint: String,
+    /// AWS CLI credentials file with a `[default]` profile (Fleetward writes one).
+    #[arg(long, default_value = "./fleetward-data/credentials")]
+    pub credentials: String,
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    #[arg(long, default_value = "000000000000")]
+    pub account_id: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// BatchImportFindings throughput: 100 findings of ~2 KB per request, concurrent clients.
+    Import {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 200_000)]
+        findings: usize,
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Id offset, so several runs add findings instead of updating the same ones.
+        #[arg(long, default_value_t = 0)]
+        start: usize,
+    },
+    /// GetFindings latency (p50, p90, max) for the hot filter set and single-attribute filters.
+    Query {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+    },
+    /// Resident memory of a process, from /proc.
+    Rss {
+        #[arg(long)]
+        pid: u32,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let result = match Cli::parse().command {
+        Command::Import {
+            target,
+            findings,
+            clients,
+            start,
+        } => import::run(&target, findings, clients, start).await,
+        Command::Query { target, runs } => query::run(&target, runs).await,
+        Command::Rss { pid } => rss(pid),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fleetward-bench: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn rss(pid: u32) -> Result<(), String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("cannot read /proc/{pid}/status: {e}"))?;
+    for line in status.lines() {
+        if line.starts_with("VmRSS") || line.starts_with("VmHWM") {
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
