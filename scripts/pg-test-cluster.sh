@@ -99,7 +99,18 @@ free_port() {
     return 1
 }
 
-is_running() { as_owner "$BINDIR/pg_ctl" status -D "$DATA" >/dev/null 2>&1; }
+postmaster_pid() { head -n1 "$DATA/postmaster.pid" 2>/dev/null; }
+
+# Stricter than `pg_ctl status`: a postmaster killed with -9 can linger as a zombie (in a
+# container PID 1 may never reap it), and its PID may be reused by another program.
+is_running() {
+    local pid state
+    pid=$(postmaster_pid) || return 1
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == postgres ]] || return 1
+    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+    [[ -n $state && $state != Z ]]
+}
 
 url() { echo "postgres://$ROLE@127.0.0.1:$1/$DATABASE"; }
 
@@ -148,6 +159,10 @@ cmd_start() {
         if [[ ! -f $DATA/PG_VERSION ]]; then
             rm -rf "$DATA"
             init_cluster
+        elif [[ -f $DATA/postmaster.pid ]]; then
+            # Left by a killed server; postgres would take a zombie's PID for a live one.
+            log "removing the stale postmaster.pid of a dead server"
+            rm -f "$DATA/postmaster.pid"
         fi
         local attempt
         for ((attempt = 0; attempt < 5; attempt++)); do
@@ -157,7 +172,9 @@ cmd_start() {
                 break
             fi
             port=""
+            # Also covers the old server's processes still exiting after a kill -9.
             log "start failed (port taken?), retrying; see $DIR/log"
+            sleep 1
         done
         [[ -n $port ]] || die "could not start the server, see $DIR/log"
         echo "$port" >"$DIR/port"

@@ -263,6 +263,12 @@ fn scan_store(store: &RecordStore, f: &Filters, i: &Interner, threads: usize) ->
     })
 }
 
+/// `Filters::matches` without `prepare`: byte comparisons, no per-shape verdicts.
+fn scan_unprepared(records: &[FindingRecord], f: &Filters, i: &Interner) -> usize {
+    let now = 1_800_000_000_000;
+    records.iter().filter(|r| f.matches(r, i, now)).count()
+}
+
 fn scan(records: &[FindingRecord], f: &Filters, i: &Interner, threads: usize) -> usize {
     let now = 1_800_000_000_000;
     let f = &f.prepare(i);
@@ -401,16 +407,21 @@ fn main() {
             println!("{name}: filter did not parse");
             continue;
         };
-        for (layout, threads) in [("store", 1), ("store", 2), ("boxed", 1)] {
+        for (layout, threads) in [
+            ("store", 1),
+            ("store", 2),
+            ("boxed", 1),
+            ("boxed unprepared", 1),
+        ] {
             let mut wall = Vec::new();
             let mut cpu = Vec::new();
             let mut hits = 0;
             for _ in 0..runs {
                 let (t, c) = (Instant::now(), thread_cpu());
-                hits = if layout == "store" {
-                    scan_store(&store, &f, &interner, threads)
-                } else {
-                    scan(&records, &f, &interner, threads)
+                hits = match layout {
+                    "store" => scan_store(&store, &f, &interner, threads),
+                    "boxed" => scan(&records, &f, &interner, threads),
+                    _ => scan_unprepared(&records, &f, &interner),
                 };
                 wall.push(t.elapsed());
                 if let (Some(c0), Some(c1)) = (c, thread_cpu()) {

@@ -24,8 +24,10 @@ pub struct Entry {
 #[derive(Default)]
 pub struct AccountIndex {
     pub entries: HashMap<i64, Entry>,
-    /// Hash of (ProductArn, Id) → seqs; more than one only on a hash collision.
-    by_key: HashMap<u64, Vec<i64>>,
+    /// Hash of (ProductArn, Id) → seq. One seq per hash keeps this small; the rare second
+    /// finding whose identity hashes the same goes to `collisions`.
+    by_key: HashMap<u64, i64>,
+    collisions: HashMap<u64, Vec<i64>>,
     /// (UpdatedAt, seq), the default sort order of GetFindings.
     pub by_updated: BTreeSet<(i64, i64)>,
 }
@@ -115,26 +117,42 @@ impl FindingsIndex {
     }
 
     /// Seqs that may hold the finding with this identity hash.
-    pub fn candidates(&self, account_id: &str, key_hash: u64) -> &[i64] {
-        self.accounts
-            .get(account_id)
-            .and_then(|a| a.by_key.get(&key_hash))
-            .map_or(&[], Vec::as_slice)
+    pub fn candidates(&self, account_id: &str, key_hash: u64) -> Vec<i64> {
+        let Some(account) = self.accounts.get(account_id) else {
+            return Vec::new();
+        };
+        let mut seqs: Vec<i64> = account.by_key.get(&key_hash).copied().into_iter().collect();
+        if let Some(more) = account.collisions.get(&key_hash) {
+            seqs.extend(more);
+        }
+        seqs
     }
 
     /// Adds or replaces the finding `meta.seq` of `account_id`.
     pub fn upsert(&mut self, account_id: &str, meta: EntryMeta, body: &Value) {
         let record = FindingRecord::from_finding(body, &mut self.interner);
-        let account = self.accounts.entry(account_id.to_string()).or_default();
+        if !self.accounts.contains_key(account_id) {
+            self.accounts
+                .insert(account_id.to_string(), AccountIndex::default());
+        }
+        let Some(account) = self.accounts.get_mut(account_id) else {
+            return;
+        };
         if let Some(old) = account.entries.remove(&meta.seq) {
             account.by_updated.remove(&(old.updated_at_ms, meta.seq));
         } else {
             self.len += 1;
-            account
-                .by_key
-                .entry(meta.key_hash)
-                .or_default()
-                .push(meta.seq);
+            match account.by_key.get(&meta.key_hash) {
+                Some(&first) if first != meta.seq => account
+                    .collisions
+                    .entry(meta.key_hash)
+                    .or_default()
+                    .push(meta.seq),
+                Some(_) => {}
+                None => {
+                    account.by_key.insert(meta.key_hash, meta.seq);
+                }
+            }
         }
         account.by_updated.insert((meta.updated_at_ms, meta.seq));
         account.entries.insert(
@@ -158,10 +176,22 @@ impl FindingsIndex {
         };
         self.len -= 1;
         account.by_updated.remove(&(old.updated_at_ms, seq));
-        if let Some(seqs) = account.by_key.get_mut(&old.key_hash) {
-            seqs.retain(|s| *s != seq);
-            if seqs.is_empty() {
-                account.by_key.remove(&old.key_hash);
+        let hash = old.key_hash;
+        if account.by_key.get(&hash) == Some(&seq) {
+            account.by_key.remove(&hash);
+            // Promote a colliding finding so that lookups still find it.
+            if let Some(more) = account.collisions.get_mut(&hash) {
+                if let Some(next) = more.pop() {
+                    account.by_key.insert(hash, next);
+                }
+                if more.is_empty() {
+                    account.collisions.remove(&hash);
+                }
+            }
+        } else if let Some(more) = account.collisions.get_mut(&hash) {
+            more.retain(|s| *s != seq);
+            if more.is_empty() {
+                account.collisions.remove(&hash);
             }
         }
     }
@@ -182,5 +212,65 @@ impl FindingsIndex {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn meta(seq: i64, key_hash: u64, updated: i64) -> EntryMeta {
+        EntryMeta {
+            seq,
+            updated_at_ms: updated,
+            retain_from_ms: updated,
+            archived: false,
+            key_hash,
+        }
+    }
+
+    #[test]
+    fn colliding_identities_are_both_found_and_removed_cleanly() {
+        let mut index = FindingsIndex::default();
+        let body = json!({"Id": "a"});
+        index.upsert("000000000000", meta(1, 42, 10), &body);
+        index.upsert("000000000000", meta(2, 42, 20), &body);
+        let mut found = index.candidates("000000000000", 42);
+        found.sort();
+        assert_eq!(found, vec![1, 2]);
+        index.remove("000000000000", 1);
+        assert_eq!(index.candidates("000000000000", 42), vec![2]);
+        index.remove("000000000000", 2);
+        assert!(index.candidates("000000000000", 42).is_empty());
+        assert_eq!(index.len(), 0);
+    }
+
+    #[test]
+    fn replacing_a_finding_moves_it_in_updated_order() {
+        let mut index = FindingsIndex::default();
+        let body = json!({"Id": "a"});
+        index.upsert("000000000000", meta(1, 7, 10), &body);
+        index.upsert("000000000000", meta(1, 7, 30), &body);
+        let account = index.account("000000000000").unwrap();
+        assert_eq!(
+            account.by_updated.iter().collect::<Vec<_>>(),
+            vec![&(30, 1)]
+        );
+        assert_eq!(index.len(), 1);
+    }
+
+    #[test]
+    fn expiry_depends_on_record_state() {
+        let mut index = FindingsIndex::default();
+        let body = json!({"Id": "a"});
+        index.upsert("000000000000", meta(1, 1, 0), &body);
+        let mut archived = meta(2, 2, 0);
+        archived.archived = true;
+        index.upsert("000000000000", archived, &body);
+        assert_eq!(
+            index.expired(50, 100, 40),
+            vec![("000000000000".to_string(), 2)]
+        );
     }
 }

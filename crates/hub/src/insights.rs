@@ -183,8 +183,9 @@ impl Hub {
         {
             let index = self.read_index();
             if let Some(account) = index.account(&caller.account_id) {
+                let prepared = filters.prepare(&index.interner);
                 for entry in account.entries.values() {
-                    if filters.matches(&entry.record, &index.interner, now) {
+                    if prepared.matches(&entry.record, now) {
                         for value in group_values(&entry.record, &index.interner, attribute) {
                             *counts.entry(value).or_default() += 1;
                         }

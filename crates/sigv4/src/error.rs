@@ -6,12 +6,20 @@
 /// Why a request's signature was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SigV4Error {
-    /// No `Authorization` header at all.
+    /// Neither an `Authorization` header nor an `X-Amz-Algorithm` query parameter.
     #[error("Missing Authentication Token")]
     MissingAuthenticationToken,
-    /// The `Authorization` or date header is malformed; the message says how.
+    /// The `Authorization` header, the date header or the presigned URL's query parameters
+    /// are malformed; the message says how.
     #[error("{0}")]
     IncompleteSignature(String),
+    /// Both an `Authorization` header and an `X-Amz-Algorithm` query parameter. AWS refuses
+    /// such requests (400) rather than pick one, and so do we: the two could name different
+    /// keys, and whichever we ignored would still be logged and trusted by someone.
+    #[error(
+        "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header."
+    )]
+    HeaderAndQueryAuthentication,
     /// The access key id is unknown. Returned by the caller, which owns the key store.
     #[error("The security token included in the request is invalid.")]
     UnrecognizedClient,
@@ -31,6 +39,10 @@ pub enum SigV4Error {
         latest: String,
         now: String,
     },
+    /// A presigned URL used after `X-Amz-Date` + `X-Amz-Expires`. The message is AWS's; the
+    /// times (`YYYYMMDDTHHMMSSZ`) are for logs.
+    #[error("Request has expired")]
+    RequestExpired { expires_at: String, now: String },
     /// The credential scope date is not the day of `X-Amz-Date`.
     #[error(
         "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{scope_date}' != '{request_date}', from '{amz_date}'."
@@ -65,8 +77,10 @@ impl SigV4Error {
             Self::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             Self::IncompleteSignature(_) => "IncompleteSignatureException",
             Self::UnrecognizedClient => "UnrecognizedClientException",
-            Self::SignatureExpired { .. }
+            Self::HeaderAndQueryAuthentication
+            | Self::SignatureExpired { .. }
             | Self::SignatureNotYetCurrent { .. }
+            | Self::RequestExpired { .. }
             | Self::ScopeDateMismatch { .. }
             | Self::ContentSha256Mismatch
             | Self::SignatureMismatch
@@ -78,7 +92,7 @@ impl SigV4Error {
     /// The HTTP status code.
     pub fn status(&self) -> u16 {
         match self {
-            Self::IncompleteSignature(_) => 400,
+            Self::IncompleteSignature(_) | Self::HeaderAndQueryAuthentication => 400,
             _ => 403,
         }
     }
@@ -136,6 +150,25 @@ mod tests {
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date \
              from HTTP: '20240102' != '20240101', from '20240101T000000Z'."
         );
+        let both = SigV4Error::HeaderAndQueryAuthentication;
+        assert_eq!(
+            (both.code(), both.status()),
+            ("InvalidSignatureException", 400)
+        );
+        assert_eq!(
+            both.message(),
+            "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP \
+             header."
+        );
+        let presign_expired = SigV4Error::RequestExpired {
+            expires_at: "20240101T010000Z".into(),
+            now: "20240101T010001Z".into(),
+        };
+        assert_eq!(
+            (presign_expired.code(), presign_expired.status()),
+            ("InvalidSignatureException", 403)
+        );
+        assert_eq!(presign_expired.message(), "Request has expired");
         assert_eq!(
             SigV4Error::WrongService {
                 expected: "iot".into()

@@ -1,16 +1,26 @@
 //! AWS Signature Version 4 verification for incoming API requests.
 //!
-//! Only the `Authorization` header form is supported (no presigned URLs, no chunked
-//! `aws-chunked` payloads), with the rules AWS applies to every service except S3:
-//! the canonical URI is the path as sent, encoded once more ("double encoding").
+//! Both forms AWS accepts for every service are supported, with the rules AWS applies to
+//! every service except S3 (the canonical URI is the path as sent, encoded once more,
+//! "double encoding"):
+//!
+//! - the `Authorization` header, with the time in `X-Amz-Date` (or `Date`);
+//! - presigned URLs ("query-string authentication"): `X-Amz-Algorithm`, `X-Amz-Credential`,
+//!   `X-Amz-Date`, `X-Amz-Expires`, `X-Amz-SignedHeaders` and `X-Amz-Signature` query
+//!   parameters, optionally `X-Amz-Security-Token`, as botocore's `generate_presigned_url`
+//!   and `aws-sigv4`'s `SignatureLocation::QueryParams` produce them.
+//!
+//! A request with both is refused, as AWS does ([`SigV4Error::HeaderAndQueryAuthentication`]).
+//! Chunked `aws-chunked` payloads are not supported.
 //!
 //! Verification is two steps so that the caller can look up the secret in between:
 //!
-//! 1. [`parse`] reads the `Authorization` and `X-Amz-Date` (or `Date`) headers without a
-//!    secret and returns an [`Authorization`]: the access key id selects the secret and the
-//!    credential scope's service selects the API.
-//! 2. [`verify`] checks the scope date, the clock skew (15 minutes either way) and the
-//!    signature itself against the secret.
+//! 1. [`parse`] reads the signing information without a secret and returns an
+//!    [`Authorization`]: the access key id selects the secret and the credential scope's
+//!    service selects the API.
+//! 2. [`verify`] checks the scope date, the time (within 15 minutes of now for a header
+//!    signature; for a presigned URL, no later than `X-Amz-Expires` seconds after its date
+//!    and at most 15 minutes ahead) and the signature itself against the secret.
 //!
 //! [`sign`] produces the headers for a request, for our own clients and tests.
 //!
@@ -59,14 +69,17 @@ mod canonical;
 mod crypto;
 mod error;
 mod parse;
+mod query;
 mod sign;
 mod uri;
+mod validity;
 mod verify;
 
 pub use error::SigV4Error;
 pub use parse::parse;
 pub use sign::{SignedRequest, SigningParams, sign};
-pub use verify::{MAX_CLOCK_SKEW_MS, verify};
+pub use validity::{MAX_CLOCK_SKEW_MS, MAX_PRESIGNED_EXPIRES_S};
+pub use verify::verify;
 
 /// What the verifier needs of a request.
 ///
@@ -86,7 +99,8 @@ pub struct RequestParts<'a> {
     pub body: &'a [u8],
 }
 
-/// The signing information of a request, read from `Authorization` and `X-Amz-Date`.
+/// The signing information of a request, read from `Authorization` and `X-Amz-Date`, or
+/// from a presigned URL's `X-Amz-*` query parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorization {
     pub access_key_id: String,
@@ -102,6 +116,18 @@ pub struct Authorization {
     pub amz_date: String,
     /// [`Authorization::amz_date`] in milliseconds since the Unix epoch.
     pub request_time_ms: i64,
+    /// Where the signature was found, which decides how [`verify`] checks it.
+    pub location: SignatureLocation,
+}
+
+/// Where a request carries its signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureLocation {
+    /// The `Authorization` header.
+    Header,
+    /// The query string of a presigned URL, valid for `expires_s` seconds
+    /// (`X-Amz-Expires`, 1 to [`MAX_PRESIGNED_EXPIRES_S`]) from [`Authorization::amz_date`].
+    Query { expires_s: u32 },
 }
 
 impl Authorization {

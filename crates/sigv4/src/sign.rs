@@ -4,7 +4,8 @@
 use crate::amzdate::format_basic;
 use crate::canonical::{CanonicalParts, canonical_headers, canonical_request, string_to_sign};
 use crate::crypto::{ALGORITHM, sha256_hex, signature_hex, signing_key};
-use crate::uri::{canonical_query, canonical_uri};
+use crate::query::canonical_query;
+use crate::uri::canonical_uri;
 use crate::{RequestParts, SigV4Error};
 
 /// Headers never signed: ours to add (`authorization`, `x-amz-date`), or ones proxies and

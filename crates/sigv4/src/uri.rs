@@ -1,6 +1,4 @@
-//! The canonical URI and canonical query string, built from the request as received.
-//!
-//! # Path
+//! The canonical URI, built from the path as received.
 //!
 //! AWS describes the canonical URI as "each path segment URI-encoded twice" for every
 //! service but S3. What clients really do is take the path *as they send it* (already
@@ -22,23 +20,10 @@
 //! only makes two wire paths interchangeable when one of these clients already signs them
 //! identically (`/a/b/.` and `/a/b/` for `aws-sigv4`); routes should not rely on dot or
 //! empty segments, which every normalising client erases anyway.
-//!
-//! # Query
-//!
-//! Each `name=value` pair is decoded (`+` as a space, as form decoding and our routers do),
-//! re-encoded keeping only unreserved characters, and the pairs are sorted by encoded name,
-//! then encoded value. A name without `=` has an empty value; empty pairs (`a&&b`) are
-//! skipped. For the canonically encoded queries SDKs send this is the identity, which is
-//! what botocore relies on when it signs the raw query pairs without decoding them.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encode};
+use percent_encoding::{AsciiSet, percent_encode};
 
-/// Everything but the RFC 3986 unreserved characters `A-Za-z0-9-_.~` is encoded.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+use crate::query::UNRESERVED;
 
 /// Like [`UNRESERVED`] but `/` separates path segments and stays as it is.
 const PATH: &AsciiSet = &UNRESERVED.remove(b'/');
@@ -66,38 +51,6 @@ pub(crate) fn canonical_uris(raw_path: &str) -> Vec<String> {
 
 fn encode_path(path: &str) -> String {
     percent_encode(path.as_bytes(), PATH).to_string()
-}
-
-/// The canonical query string for a raw query (without `?`).
-pub(crate) fn canonical_query(raw_query: &str) -> String {
-    let mut pairs: Vec<(String, String)> = raw_query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (reencode_query_part(name), reencode_query_part(value))
-        })
-        .collect();
-    pairs.sort_unstable();
-    let mut out = String::with_capacity(raw_query.len() + 8);
-    for (i, (name, value)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(name);
-        out.push('=');
-        out.push_str(value);
-    }
-    out
-}
-
-/// Decodes one query name or value and encodes it again with the SigV4 rules. Works on
-/// bytes so invalid UTF-8 survives unchanged; a `%` not followed by two hex digits is kept
-/// as a literal `%` (and so encoded as `%25`), as every URL decoder does.
-fn reencode_query_part(raw: &str) -> String {
-    let plus_as_space = raw.replace('+', " ");
-    let bytes: Vec<u8> = percent_decode(plus_as_space.as_bytes()).collect();
-    percent_encode(&bytes, UNRESERVED).to_string()
 }
 
 /// Splits a path into the segments that survive RFC 3986 section 5.2.4 "Remove Dot
@@ -199,26 +152,5 @@ mod tests {
         assert_eq!(canonical_uris("/.."), ["/", "/.."].map(String::from));
         // Encoded dots are not dot segments to either client.
         assert_eq!(canonical_uris("/a/%2E%2E/b"), ["/a/%252E%252E/b"]);
-    }
-
-    #[test]
-    fn query_is_decoded_reencoded_and_sorted() {
-        assert_eq!(canonical_query(""), "");
-        // AWS test suite: get-vanilla-query-order-encoded and get-vanilla-empty-query-key.
-        assert_eq!(
-            canonical_query("Param-3=Value3&Param=Value2&%E1%88%B4=Value1"),
-            "%E1%88%B4=Value1&Param=Value2&Param-3=Value3"
-        );
-        assert_eq!(canonical_query("Param1=value1"), "Param1=value1");
-        assert_eq!(canonical_query("Param1"), "Param1=");
-        // Repeated names sort by value; '+' is a space; ':' and '/' get encoded; '~' not.
-        assert_eq!(
-            canonical_query("b=2&a=z&a=y&c=x+y&d=a:b/c~&e=%7e"),
-            "a=y&a=z&b=2&c=x%20y&d=a%3Ab%2Fc~&e=~"
-        );
-        assert_eq!(canonical_query("a&&b="), "a=&b=");
-        assert_eq!(canonical_query("a=%zz&b=%"), "a=%25zz&b=%25");
-        assert_eq!(canonical_query("a=%FF"), "a=%FF");
-        assert_eq!(canonical_query("x=1=2"), "x=1%3D2");
     }
 }

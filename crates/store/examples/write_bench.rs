@@ -38,12 +38,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
     let store = open(&url).await?;
     let first = store.max_finding_seq().await? + 1;
-    let ids = IdStyle { run: first, random: opts.random_ids };
+    let ids = IdStyle {
+        run: first,
+        random: opts.random_ids,
+    };
     let rows = opts.rows;
     println!(
         "backend {}, {rows} findings in batches of {BATCH}, {} ids, body {} bytes",
         store.backend(),
-        if opts.random_ids { "random" } else { "time-ordered" },
+        if opts.random_ids {
+            "random"
+        } else {
+            "time-ordered"
+        },
         finding(first, &ids).body.len()
     );
 
@@ -117,7 +124,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn parse_args() -> Result<Options, Box<dyn std::error::Error>> {
-    let mut opts = Options { url: None, rows: 1_000_000, random_ids: false };
+    let mut opts = Options {
+        url: None,
+        rows: 1_000_000,
+        random_ids: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -143,7 +154,11 @@ struct Phase {
 
 impl Phase {
     fn start() -> Self {
-        Phase { start: Instant::now(), cpu: cpu_seconds(), latencies: Vec::new() }
+        Phase {
+            start: Instant::now(),
+            cpu: cpu_seconds(),
+            latencies: Vec::new(),
+        }
     }
 
     fn report(mut self, what: &str, rows: usize) {
@@ -187,7 +202,10 @@ fn finding(seq: i64, ids: &IdStyle) -> StoredFinding {
     let run = ids.run;
     let id = if ids.random {
         let h = (seq as u64 ^ ((run as u64) << 40)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        format!("{PRODUCT}/finding/{:016x}-{run}-{seq}", h.rotate_left(29) ^ h)
+        format!(
+            "{PRODUCT}/finding/{:016x}-{run}-{seq}",
+            h.rotate_left(29) ^ h
+        )
     } else {
         format!("{PRODUCT}/finding/{run}-{seq:012}")
     };

@@ -1,12 +1,14 @@
 //! Persistence behind one trait: SQLite (embedded default) and PostgreSQL.
 //!
 //! Every service talks to [`Store`]; [`open`] picks the backend from the URL, creates the
-//! database if needed and applies the embedded migrations. Both backends share the SQL in
-//! [`sql`] (numbered `$N` placeholders work on both) and one implementation of the trait
-//! (`shared.rs`); they differ only in how they connect. One conformance suite
-//! (`tests/conformance`) runs against both.
+//! database if needed and applies the embedded migrations (`migrations/sqlite`,
+//! `migrations/postgres`). Both backends share the SQL in [`sql`] and one implementation of
+//! the trait (`shared.rs`); they differ in how they connect and in how SQLite reads many
+//! findings at once (`sqlite/packed.rs`). One conformance suite (`tests/conformance`) runs
+//! against both.
 //!
-//! Times are epoch milliseconds, ids and JSON bodies are text.
+//! Times are epoch milliseconds, ids and JSON bodies are text. Texts must not contain NUL
+//! characters: PostgreSQL rejects them.
 
 mod error;
 mod postgres;
@@ -110,8 +112,12 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_document(&self, doc: &Document) -> Result<bool>;
     /// Upsert; an existing row keeps its `created_ms`.
     async fn put_document(&self, doc: &Document) -> Result<()>;
-    async fn get_document(&self, account_id: &str, kind: &str, key: &str)
-    -> Result<Option<Document>>;
+    async fn get_document(
+        &self,
+        account_id: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Document>>;
     /// Ordered by `created_ms`, then key.
     async fn list_documents(&self, account_id: &str, kind: &str) -> Result<Vec<Document>>;
     /// `false` if there was no such document.
@@ -124,8 +130,11 @@ pub trait Store: Send + Sync + 'static {
     /// it for another finding is a [`StoreError::Constraint`], and giving a finding's
     /// identity to a second seq is [`StoreError::AlreadyExists`]. If a seq appears twice in
     /// `findings`, the last one wins.
-    async fn write_findings(&self, findings: &[StoredFinding], history: &[HistoryRecord])
-    -> Result<()>;
+    async fn write_findings(
+        &self,
+        findings: &[StoredFinding],
+        history: &[HistoryRecord],
+    ) -> Result<()>;
     /// Findings with seq > `after_seq` in seq order, at most `limit` (used to rebuild the
     /// in-memory index at start).
     async fn scan_findings(&self, after_seq: i64, limit: usize) -> Result<Vec<StoredFinding>>;
@@ -181,14 +190,24 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_schemes_are_refused_without_echoing_the_url() {
-        let err = open("mysql://root:hunter2@db/x").await.err().expect("refused");
-        assert!(matches!(&err, StoreError::InvalidUrl(s) if s == "mysql"), "{err:?}");
+        let err = open("mysql://root:hunter2@db/x")
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(&err, StoreError::InvalidUrl(s) if s == "mysql"),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]
     async fn in_memory_sqlite_keeps_data_across_calls() {
         let store = open("sqlite::memory:").await.expect("open");
-        let row = AccountRow { account_id: "1".into(), name: "n".into(), created_ms: 0 };
+        let row = AccountRow {
+            account_id: "1".into(),
+            name: "n".into(),
+            created_ms: 0,
+        };
         assert!(store.create_account(&row).await.expect("create"));
         assert_eq!(store.get_account("1").await.expect("get"), Some(row));
     }
@@ -197,7 +216,9 @@ mod tests {
     async fn plain_paths_open_sqlite_and_create_directories() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("nested/dir/store.db");
-        let store = open(path.to_str().expect("utf-8 path")).await.expect("open");
+        let store = open(path.to_str().expect("utf-8 path"))
+            .await
+            .expect("open");
         assert_eq!(store.backend(), "sqlite");
         assert!(path.exists());
     }

@@ -5,7 +5,11 @@
 //! - `fn reader(&self) -> &sqlx::Pool<DB>`: the pool for reads;
 //! - `fn writer(&self) -> &sqlx::Pool<DB>`: the pool for single-statement writes;
 //! - `async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, DB>>`;
-//! - `async fn shutdown(&self)`: stops background work and closes the pools.
+//! - `async fn shutdown(&self)`: stops background work and closes the pools;
+//! - `async fn findings_by_seq(&self, seqs: &[i64]) -> Result<Vec<StoredFinding>>` for at
+//!   most [`MAX_BATCH`](crate::sql::MAX_BATCH) seqs, and
+//!   `async fn findings_after(&self, after_seq: i64, limit: usize) -> Result<Vec<StoredFinding>>`:
+//!   bulk reads, which SQLite does its own way (see `sqlite/packed.rs`).
 
 use std::collections::HashMap;
 
@@ -18,8 +22,17 @@ pub(crate) fn last_per_seq(findings: &[StoredFinding]) -> Vec<&StoredFinding> {
     if findings.windows(2).all(|w| w[0].seq < w[1].seq) {
         return findings.iter().collect();
     }
-    let last: HashMap<i64, usize> = findings.iter().enumerate().map(|(i, f)| (f.seq, i)).collect();
-    findings.iter().enumerate().filter(|(i, f)| last[&f.seq] == *i).map(|(_, f)| f).collect()
+    let last: HashMap<i64, usize> = findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.seq, i))
+        .collect();
+    findings
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| last.get(&f.seq) == Some(i))
+        .map(|(_, f)| f)
+        .collect()
 }
 
 /// Row of a history page: the cursor and the record.
@@ -61,7 +74,9 @@ macro_rules! impl_store {
             }
 
             async fn list_accounts(&self) -> $crate::Result<Vec<$crate::AccountRow>> {
-                Ok(sqlx::query_as($crate::sql::ACCOUNT_LIST).fetch_all(self.reader()).await?)
+                Ok(sqlx::query_as($crate::sql::ACCOUNT_LIST)
+                    .fetch_all(self.reader())
+                    .await?)
             }
 
             async fn put_access_key(&self, row: &$crate::AccessKeyRow) -> $crate::Result<()> {
@@ -191,7 +206,8 @@ macro_rules! impl_store {
                 for size in $crate::sql::chunk_sizes(rest.len()) {
                     let (chunk, tail) = rest.split_at(size);
                     rest = tail;
-                    let mut query = sqlx::query($crate::sql::FINDINGS_UPSERT.get(size, $placeholders));
+                    let mut query =
+                        sqlx::query($crate::sql::FINDINGS_UPSERT.get(size, $placeholders));
                     for f in chunk {
                         query = query
                             .bind(f.seq)
@@ -220,7 +236,8 @@ macro_rules! impl_store {
                 for size in $crate::sql::chunk_sizes(rest.len()) {
                     let (chunk, tail) = rest.split_at(size);
                     rest = tail;
-                    let mut query = sqlx::query($crate::sql::HISTORY_INSERT.get(size, $placeholders));
+                    let mut query =
+                        sqlx::query($crate::sql::HISTORY_INSERT.get(size, $placeholders));
                     for h in chunk {
                         query = query
                             .bind(&h.account_id)
@@ -244,11 +261,7 @@ macro_rules! impl_store {
                 after_seq: i64,
                 limit: usize,
             ) -> $crate::Result<Vec<$crate::StoredFinding>> {
-                Ok(sqlx::query_as($crate::sql::FINDINGS_SCAN)
-                    .bind(after_seq)
-                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-                    .fetch_all(self.reader())
-                    .await?)
+                self.findings_after(after_seq, limit).await
             }
 
             async fn get_findings_by_seq(
@@ -257,12 +270,7 @@ macro_rules! impl_store {
             ) -> $crate::Result<Vec<$crate::StoredFinding>> {
                 let mut found = Vec::with_capacity(seqs.len());
                 for chunk in seqs.chunks($crate::sql::MAX_BATCH) {
-                    let len = $crate::sql::padded_len(chunk.len());
-                    let mut query = sqlx::query_as($crate::sql::FINDINGS_BY_SEQ.get(len, $placeholders));
-                    for i in 0..len {
-                        query = query.bind(chunk[i.min(chunk.len() - 1)]);
-                    }
-                    found.extend(query.fetch_all(self.reader()).await?);
+                    found.extend(self.findings_by_seq(chunk).await?);
                 }
                 Ok(found)
             }
@@ -275,7 +283,8 @@ macro_rules! impl_store {
                 let mut deleted = 0;
                 for chunk in seqs.chunks($crate::sql::MAX_BATCH) {
                     let len = $crate::sql::padded_len(chunk.len());
-                    let mut query = sqlx::query($crate::sql::FINDINGS_DELETE.get(len, $placeholders));
+                    let mut query =
+                        sqlx::query($crate::sql::FINDINGS_DELETE.get(len, $placeholders));
                     for i in 0..len {
                         query = query.bind(chunk[i.min(chunk.len() - 1)]);
                     }
@@ -326,7 +335,10 @@ macro_rules! impl_store {
                         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
                         .fetch_all(self.reader())
                         .await?;
-                Ok(rows.into_iter().map(|row| (row.cursor, row.record)).collect())
+                Ok(rows
+                    .into_iter()
+                    .map(|row| (row.cursor, row.record))
+                    .collect())
             }
 
             async fn delete_history_before(&self, before_ms: i64) -> $crate::Result<u64> {
@@ -366,7 +378,10 @@ mod tests {
     #[test]
     fn last_write_of_a_seq_wins() {
         let batch = [finding(1, "old"), finding(2, "x"), finding(1, "new")];
-        let kept: Vec<_> = last_per_seq(&batch).iter().map(|f| (f.seq, f.body.as_str())).collect();
+        let kept: Vec<_> = last_per_seq(&batch)
+            .iter()
+            .map(|f| (f.seq, f.body.as_str()))
+            .collect();
         assert_eq!(kept, [(2, "x"), (1, "new")]);
         let sorted = [finding(1, "a"), finding(2, "b")];
         assert_eq!(last_per_seq(&sorted).len(), 2);

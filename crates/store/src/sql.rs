@@ -7,7 +7,8 @@
 //!
 //! Batched statements (many rows or ids per statement) come in a few fixed sizes, powers of
 //! two up to [`MAX_BATCH`], so each connection prepares and caches only a handful of them
-//! whatever the batch sizes callers use.
+//! whatever the batch sizes callers use. They differ between backends only in placeholder
+//! style ([`Placeholders`]).
 
 use std::sync::OnceLock;
 
@@ -41,10 +42,16 @@ pub const KEY_INSERT: &str = concat!(
     key_columns!(),
     ") VALUES ($1, $2, $3, $4, $5)"
 );
-pub const KEY_GET: &str =
-    concat!("SELECT ", key_columns!(), " FROM access_keys WHERE access_key_id = $1");
-pub const KEY_LIST_ALL: &str =
-    concat!("SELECT ", key_columns!(), " FROM access_keys ORDER BY created_ms, access_key_id");
+pub const KEY_GET: &str = concat!(
+    "SELECT ",
+    key_columns!(),
+    " FROM access_keys WHERE access_key_id = $1"
+);
+pub const KEY_LIST_ALL: &str = concat!(
+    "SELECT ",
+    key_columns!(),
+    " FROM access_keys ORDER BY created_ms, access_key_id"
+);
 pub const KEY_LIST_ACCOUNT: &str = concat!(
     "SELECT ",
     key_columns!(),
@@ -73,8 +80,11 @@ pub const DOC_LIST: &str = concat!(
 pub const DOC_DELETE: &str =
     "DELETE FROM documents WHERE account_id = $1 AND kind = $2 AND doc_key = $3";
 
-pub const FINDINGS_SCAN: &str =
-    concat!("SELECT ", finding_columns!(), " FROM findings WHERE seq > $1 ORDER BY seq LIMIT $2");
+pub const FINDINGS_SCAN: &str = concat!(
+    "SELECT ",
+    finding_columns!(),
+    " FROM findings WHERE seq > $1 ORDER BY seq LIMIT $2"
+);
 
 /// `INSERT` of `rows` findings (8 binds each, in [`StoredFinding`](crate::StoredFinding)
 /// field order) that overwrites the finding with the same seq, but only if it is the same
@@ -105,8 +115,14 @@ pub static HISTORY_INSERT: Batched = Batched::values(
 );
 
 /// Findings whose seq is in a list of `rows` binds.
-pub static FINDINGS_BY_SEQ: Batched =
-    Batched::in_list(concat!("SELECT ", finding_columns!(), " FROM findings WHERE seq IN ("), ")");
+pub static FINDINGS_BY_SEQ: Batched = Batched::in_list(
+    concat!(
+        "SELECT ",
+        finding_columns!(),
+        " FROM findings WHERE seq IN ("
+    ),
+    ")",
+);
 
 /// Deletes the findings whose seq is in a list of `rows` binds.
 pub static FINDINGS_DELETE: Batched = Batched::in_list("DELETE FROM findings WHERE seq IN (", ")");
@@ -158,7 +174,7 @@ pub struct Batched {
 }
 
 impl Batched {
-    const fn values(prefix: &'static str, columns: usize, suffix: &'static str) -> Self {
+    pub(crate) const fn values(prefix: &'static str, columns: usize, suffix: &'static str) -> Self {
         Batched {
             prefix,
             columns,
@@ -168,14 +184,17 @@ impl Batched {
         }
     }
 
-    const fn in_list(prefix: &'static str, suffix: &'static str) -> Self {
+    pub(crate) const fn in_list(prefix: &'static str, suffix: &'static str) -> Self {
         Self::values(prefix, 0, suffix)
     }
 
     /// The statement for `rows` rows; `rows` must be a power of two ≤ [`MAX_BATCH`]
     /// (as produced by [`chunk_sizes`] and [`padded_len`]).
     pub fn get(&self, rows: usize, style: Placeholders) -> &str {
-        assert!(rows.is_power_of_two() && rows <= MAX_BATCH, "bad batch size {rows}");
+        assert!(
+            rows.is_power_of_two() && rows <= MAX_BATCH,
+            "bad batch size {rows}"
+        );
         let cache = match style {
             Placeholders::Numbered => &self.numbered,
             Placeholders::Anonymous => &self.anonymous,
@@ -223,7 +242,11 @@ pub fn chunk_sizes(mut n: usize) -> impl Iterator<Item = usize> {
         if n == 0 {
             return None;
         }
-        let size = if n >= MAX_BATCH { MAX_BATCH } else { 1 << n.ilog2() };
+        let size = if n >= MAX_BATCH {
+            MAX_BATCH
+        } else {
+            1 << n.ilog2()
+        };
         n -= size;
         Some(size)
     })
@@ -261,12 +284,25 @@ mod tests {
     #[test]
     fn batched_statements_number_their_binds() {
         use Placeholders::*;
-        assert_eq!(FINDINGS_DELETE.get(2, Numbered), "DELETE FROM findings WHERE seq IN ($1,$2)");
-        assert_eq!(FINDINGS_DELETE.get(2, Anonymous), "DELETE FROM findings WHERE seq IN (?,?)");
+        assert_eq!(
+            FINDINGS_DELETE.get(2, Numbered),
+            "DELETE FROM findings WHERE seq IN ($1,$2)"
+        );
+        assert_eq!(
+            FINDINGS_DELETE.get(2, Anonymous),
+            "DELETE FROM findings WHERE seq IN (?,?)"
+        );
         let upsert = FINDINGS_UPSERT.get(2, Numbered);
-        assert!(upsert.contains("($1,$2,$3,$4,$5,$6,$7,$8),($9,$10,"), "{upsert}");
+        assert!(
+            upsert.contains("($1,$2,$3,$4,$5,$6,$7,$8),($9,$10,"),
+            "{upsert}"
+        );
         assert!(upsert.contains("$16) ON CONFLICT (seq)"), "{upsert}");
         assert!(HISTORY_INSERT.get(1, Numbered).ends_with("$8)"));
-        assert!(HISTORY_INSERT.get(2, Anonymous).ends_with("(?,?,?,?,?,?,?,?),(?,?,?,?,?,?,?,?)"));
+        assert!(
+            HISTORY_INSERT
+                .get(2, Anonymous)
+                .ends_with("(?,?,?,?,?,?,?,?),(?,?,?,?,?,?,?,?)")
+        );
     }
 }

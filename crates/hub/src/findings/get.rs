@@ -113,10 +113,11 @@ impl Hub {
         let Some(account) = index.account(account_id) else {
             return Vec::new();
         };
+        let prepared = filters.prepare(&index.interner);
         account
             .entries
             .iter()
-            .filter(|(_, e)| filters.matches(&e.record, &index.interner, now))
+            .filter(|(_, e)| prepared.matches(&e.record, now))
             .map(|(seq, _)| *seq)
             .collect()
     }
@@ -141,12 +142,13 @@ impl Hub {
         let watermark = cursor
             .as_ref()
             .map_or_else(|| self.next_seq.load(AtomicOrdering::SeqCst) - 1, |c| c.w);
+        let prepared = filters.prepare(&index.interner);
         let matches = |seq: i64| -> bool {
             seq <= watermark
                 && account
                     .entries
                     .get(&seq)
-                    .is_some_and(|e| filters.matches(&e.record, &index.interner, now))
+                    .is_some_and(|e| prepared.matches(&e.record, now))
         };
         let by_updated = sort.len() == 1 && Some(sort[0].attr) == attribute_by_name("UpdatedAt");
         let mut picked: Vec<(i64, Vec<Value>)> = Vec::with_capacity(max + 1);

@@ -94,11 +94,7 @@ impl Hub {
             let index = self.read_index();
             accepted
                 .iter()
-                .flat_map(|a| {
-                    index
-                        .candidates(account_id, key_hash(&a.product_arn, &a.id))
-                        .to_vec()
-                })
+                .flat_map(|a| index.candidates(account_id, key_hash(&a.product_arn, &a.id)))
                 .collect()
         };
         let mut existing: HashMap<(String, String), Touched> = HashMap::new();

@@ -36,7 +36,7 @@ impl Hub {
             let index = self.read_index();
             identifiers
                 .iter()
-                .flat_map(|(p, i)| index.candidates(account_id, key_hash(p, i)).to_vec())
+                .flat_map(|(p, i)| index.candidates(account_id, key_hash(p, i)))
                 .collect()
         };
         let mut stored: HashMap<(String, String), Touched> = HashMap::new();

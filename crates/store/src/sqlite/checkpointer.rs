@@ -25,8 +25,9 @@ impl Checkpointer {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if let Err(err) =
-                    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut conn).await
+                if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&mut conn)
+                    .await
                 {
                     // The writer's own auto-checkpoint still bounds the WAL meanwhile.
                     tracing::warn!(%err, "background WAL checkpoint failed");

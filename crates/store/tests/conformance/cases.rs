@@ -9,7 +9,11 @@ use crate::harness::Fixture;
 const PRODUCT: &str = "arn:aws:securityhub:us-east-1::product/fleetward/audit";
 
 fn account(id: &str, name: &str, created_ms: i64) -> AccountRow {
-    AccountRow { account_id: id.into(), name: name.into(), created_ms }
+    AccountRow {
+        account_id: id.into(),
+        name: name.into(),
+        created_ms,
+    }
 }
 
 fn key(id: &str, account_id: &str, created_ms: i64) -> AccessKeyRow {
@@ -66,40 +70,82 @@ fn sorted(mut findings: Vec<StoredFinding>) -> Vec<StoredFinding> {
 
 async fn history_of(fx: &Fixture, finding_id: &str) -> Vec<(i64, HistoryRecord)> {
     fx.store
-        .finding_history("111111111111", PRODUCT, finding_id, i64::MIN, i64::MAX, None, 1000)
+        .finding_history(
+            "111111111111",
+            PRODUCT,
+            finding_id,
+            i64::MIN,
+            i64::MAX,
+            None,
+            1000,
+        )
         .await
         .expect("history")
 }
 
 pub async fn backend_matches_url(fx: Fixture) {
-    let expected = if fx.url.starts_with("postgres") { "postgres" } else { "sqlite" };
+    let expected = if fx.url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
     assert_eq!(fx.store.backend(), expected);
 }
 
 pub async fn accounts(fx: Fixture) {
     let s = &fx.store;
     assert!(s.list_accounts().await.expect("list").is_empty());
-    assert!(s.create_account(&account("222222222222", "second", 2)).await.expect("create"));
-    assert!(s.create_account(&account("111111111111", "first", 1)).await.expect("create"));
+    assert!(
+        s.create_account(&account("222222222222", "second", 2))
+            .await
+            .expect("create")
+    );
+    assert!(
+        s.create_account(&account("111111111111", "first", 1))
+            .await
+            .expect("create")
+    );
     // Creating again reports false and changes nothing.
-    assert!(!s.create_account(&account("111111111111", "renamed", 9)).await.expect("again"));
+    assert!(
+        !s.create_account(&account("111111111111", "renamed", 9))
+            .await
+            .expect("again")
+    );
     assert_eq!(
         s.get_account("111111111111").await.expect("get"),
         Some(account("111111111111", "first", 1))
     );
-    assert_eq!(s.get_account("999999999999").await.expect("get missing"), None);
-    let ids: Vec<_> =
-        s.list_accounts().await.expect("list").into_iter().map(|a| a.account_id).collect();
+    assert_eq!(
+        s.get_account("999999999999").await.expect("get missing"),
+        None
+    );
+    let ids: Vec<_> = s
+        .list_accounts()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|a| a.account_id)
+        .collect();
     assert_eq!(ids, ["111111111111", "222222222222"]);
 }
 
 pub async fn access_keys(fx: Fixture) {
     let s = &fx.store;
-    s.create_account(&account("111111111111", "a", 0)).await.expect("account");
-    s.create_account(&account("222222222222", "b", 0)).await.expect("account");
-    s.put_access_key(&key("AKIAB", "111111111111", 20)).await.expect("put");
-    s.put_access_key(&key("AKIAA", "111111111111", 20)).await.expect("put");
-    s.put_access_key(&key("AKIAC", "222222222222", 10)).await.expect("put");
+    s.create_account(&account("111111111111", "a", 0))
+        .await
+        .expect("account");
+    s.create_account(&account("222222222222", "b", 0))
+        .await
+        .expect("account");
+    s.put_access_key(&key("AKIAB", "111111111111", 20))
+        .await
+        .expect("put");
+    s.put_access_key(&key("AKIAA", "111111111111", 20))
+        .await
+        .expect("put");
+    s.put_access_key(&key("AKIAC", "222222222222", 10))
+        .await
+        .expect("put");
 
     assert_eq!(
         s.get_access_key("AKIAB").await.expect("get"),
@@ -110,33 +156,71 @@ pub async fn access_keys(fx: Fixture) {
     let ids = |keys: Vec<AccessKeyRow>| keys.into_iter().map(|k| k.access_key_id).collect();
     let all: Vec<String> = ids(s.list_access_keys(None).await.expect("list all"));
     assert_eq!(all, ["AKIAC", "AKIAA", "AKIAB"], "by created_ms, then id");
-    let mine: Vec<String> = ids(s.list_access_keys(Some("111111111111")).await.expect("list"));
+    let mine: Vec<String> = ids(s
+        .list_access_keys(Some("111111111111"))
+        .await
+        .expect("list"));
     assert_eq!(mine, ["AKIAA", "AKIAB"]);
-    assert!(s.list_access_keys(Some("333333333333")).await.expect("list none").is_empty());
+    assert!(
+        s.list_access_keys(Some("333333333333"))
+            .await
+            .expect("list none")
+            .is_empty()
+    );
 
-    assert!(s.set_access_key_status("AKIAA", "Inactive").await.expect("set"));
-    let got = s.get_access_key("AKIAA").await.expect("get").expect("exists");
+    assert!(
+        s.set_access_key_status("AKIAA", "Inactive")
+            .await
+            .expect("set")
+    );
+    let got = s
+        .get_access_key("AKIAA")
+        .await
+        .expect("get")
+        .expect("exists");
     assert_eq!(got.status, "Inactive");
-    assert!(s.set_access_key_status("AKIAA", "Active").await.expect("set back"));
-    assert!(!s.set_access_key_status("AKIAZ", "Inactive").await.expect("unknown"));
+    assert!(
+        s.set_access_key_status("AKIAA", "Active")
+            .await
+            .expect("set back")
+    );
+    assert!(
+        !s.set_access_key_status("AKIAZ", "Inactive")
+            .await
+            .expect("unknown")
+    );
 }
 
 pub async fn access_key_constraints(fx: Fixture) {
     let s = &fx.store;
-    s.create_account(&account("111111111111", "a", 0)).await.expect("account");
-    s.put_access_key(&key("AKIAA", "111111111111", 1)).await.expect("put");
+    s.create_account(&account("111111111111", "a", 0))
+        .await
+        .expect("account");
+    s.put_access_key(&key("AKIAA", "111111111111", 1))
+        .await
+        .expect("put");
 
     let mut other = key("AKIAA", "111111111111", 2);
     other.secret_access_key = "other".into();
     let err = s.put_access_key(&other).await.expect_err("duplicate id");
     assert!(err.is_already_exists(), "{err:?}");
-    let kept = s.get_access_key("AKIAA").await.expect("get").expect("exists");
+    let kept = s
+        .get_access_key("AKIAA")
+        .await
+        .expect("get")
+        .expect("exists");
     assert_eq!(kept.secret_access_key, "secret-of-AKIAA");
 
-    let err = s.put_access_key(&key("AKIAB", "999999999999", 1)).await.expect_err("no account");
+    let err = s
+        .put_access_key(&key("AKIAB", "999999999999", 1))
+        .await
+        .expect_err("no account");
     assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
 
-    let err = s.set_access_key_status("AKIAA", "Deleted").await.expect_err("bad status");
+    let err = s
+        .set_access_key_status("AKIAA", "Deleted")
+        .await
+        .expect_err("bad status");
     assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
     assert_eq!(s.list_access_keys(None).await.expect("list").len(), 1);
 }
@@ -148,49 +232,113 @@ pub async fn insert_document_conflict(fx: Fixture) {
     let second = doc("111111111111", "insight", "arn:1", r#"{"v":2}"#, 20);
     assert!(!s.insert_document(&second).await.expect("conflict"));
     assert_eq!(
-        s.get_document("111111111111", "insight", "arn:1").await.expect("get"),
+        s.get_document("111111111111", "insight", "arn:1")
+            .await
+            .expect("get"),
         Some(first)
     );
     // The same key under another kind or account is another document.
-    assert!(s.insert_document(&doc("111111111111", "tag", "arn:1", "{}", 1)).await.expect("kind"));
-    assert!(s.insert_document(&doc("222222222222", "insight", "arn:1", "{}", 1)).await.expect("a"));
+    assert!(
+        s.insert_document(&doc("111111111111", "tag", "arn:1", "{}", 1))
+            .await
+            .expect("kind")
+    );
+    assert!(
+        s.insert_document(&doc("222222222222", "insight", "arn:1", "{}", 1))
+            .await
+            .expect("a")
+    );
 }
 
 pub async fn put_document_upserts_and_keeps_created(fx: Fixture) {
     let s = &fx.store;
     let original = doc("111111111111", "hub", "state", r#"{"on":true}"#, 100);
     s.put_document(&original).await.expect("put new");
-    assert_eq!(s.get_document("111111111111", "hub", "state").await.expect("get"), Some(original));
+    assert_eq!(
+        s.get_document("111111111111", "hub", "state")
+            .await
+            .expect("get"),
+        Some(original)
+    );
 
     let mut change = doc("111111111111", "hub", "state", r#"{"on":false}"#, 500);
     change.updated_ms = 600;
     s.put_document(&change).await.expect("put again");
-    let got = s.get_document("111111111111", "hub", "state").await.expect("get").expect("exists");
+    let got = s
+        .get_document("111111111111", "hub", "state")
+        .await
+        .expect("get")
+        .expect("exists");
     assert_eq!(got.body, r#"{"on":false}"#);
-    assert_eq!(got.created_ms, 100, "created_ms of the existing row is kept");
+    assert_eq!(
+        got.created_ms, 100,
+        "created_ms of the existing row is kept"
+    );
     assert_eq!(got.updated_ms, 600);
-    assert_eq!(s.get_document("111111111111", "hub", "other").await.expect("get missing"), None);
+    assert_eq!(
+        s.get_document("111111111111", "hub", "other")
+            .await
+            .expect("get missing"),
+        None
+    );
 }
 
 pub async fn list_and_delete_documents(fx: Fixture) {
     let s = &fx.store;
     for (key, created) in [("c", 5), ("b", 7), ("a", 7), ("Z", 1)] {
-        s.put_document(&doc("111111111111", "rule", key, "{}", created)).await.expect("put");
+        s.put_document(&doc("111111111111", "rule", key, "{}", created))
+            .await
+            .expect("put");
     }
-    s.put_document(&doc("111111111111", "target", "x", "{}", 0)).await.expect("put");
-    s.put_document(&doc("222222222222", "rule", "y", "{}", 0)).await.expect("put");
+    s.put_document(&doc("111111111111", "target", "x", "{}", 0))
+        .await
+        .expect("put");
+    s.put_document(&doc("222222222222", "rule", "y", "{}", 0))
+        .await
+        .expect("put");
 
     let keys = |docs: Vec<Document>| docs.into_iter().map(|d| d.key).collect::<Vec<_>>();
-    let listed = keys(s.list_documents("111111111111", "rule").await.expect("list"));
+    let listed = keys(
+        s.list_documents("111111111111", "rule")
+            .await
+            .expect("list"),
+    );
     assert_eq!(listed, ["Z", "c", "a", "b"], "by created_ms, then key");
-    assert!(s.list_documents("333333333333", "rule").await.expect("none").is_empty());
+    assert!(
+        s.list_documents("333333333333", "rule")
+            .await
+            .expect("none")
+            .is_empty()
+    );
 
-    assert!(s.delete_document("111111111111", "rule", "c").await.expect("delete"));
-    assert!(!s.delete_document("111111111111", "rule", "c").await.expect("delete again"));
-    assert!(!s.delete_document("111111111111", "target", "c").await.expect("other kind"));
-    let listed = keys(s.list_documents("111111111111", "rule").await.expect("list"));
+    assert!(
+        s.delete_document("111111111111", "rule", "c")
+            .await
+            .expect("delete")
+    );
+    assert!(
+        !s.delete_document("111111111111", "rule", "c")
+            .await
+            .expect("delete again")
+    );
+    assert!(
+        !s.delete_document("111111111111", "target", "c")
+            .await
+            .expect("other kind")
+    );
+    let listed = keys(
+        s.list_documents("111111111111", "rule")
+            .await
+            .expect("list"),
+    );
     assert_eq!(listed, ["Z", "a", "b"]);
-    assert_eq!(s.list_documents("111111111111", "target").await.expect("list").len(), 1);
+    assert_eq!(
+        s.list_documents("111111111111", "target")
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
 }
 
 pub async fn write_and_read_findings(fx: Fixture) {
@@ -199,11 +347,16 @@ pub async fn write_and_read_findings(fx: Fixture) {
     let records = [history("f1", 10, "created"), history("f2", 10, "created")];
     s.write_findings(&batch, &records).await.expect("write");
 
-    assert_eq!(sorted(s.get_findings_by_seq(&[3, 1, 42]).await.expect("get")), [
-        batch[0].clone(),
-        batch[2].clone()
-    ]);
-    assert!(s.get_findings_by_seq(&[42]).await.expect("missing").is_empty());
+    assert_eq!(
+        sorted(s.get_findings_by_seq(&[3, 1, 42]).await.expect("get")),
+        [batch[0].clone(), batch[2].clone()]
+    );
+    assert!(
+        s.get_findings_by_seq(&[42])
+            .await
+            .expect("missing")
+            .is_empty()
+    );
     assert_eq!(s.scan_findings(0, 10).await.expect("scan"), batch);
     let f1 = history_of(&fx, "f1").await;
     assert_eq!(f1.len(), 1);
@@ -213,25 +366,39 @@ pub async fn write_and_read_findings(fx: Fixture) {
 
 pub async fn upsert_findings_by_seq(fx: Fixture) {
     let s = &fx.store;
-    s.write_findings(&[finding(1, "f1"), finding(2, "f2")], &[]).await.expect("write");
+    s.write_findings(&[finding(1, "f1"), finding(2, "f2")], &[])
+        .await
+        .expect("write");
     let mut changed = finding(1, "f1");
     changed.body = r#"{"Id":"f1","Workflow":"RESOLVED"}"#.into();
     changed.record_state = "ARCHIVED".into();
     changed.customer_fields = 3;
     changed.updated_at_ms = 99_000;
-    s.write_findings(std::slice::from_ref(&changed), &[history("f1", 20, "update")])
-        .await
-        .expect("upsert");
+    s.write_findings(
+        std::slice::from_ref(&changed),
+        &[history("f1", 20, "update")],
+    )
+    .await
+    .expect("upsert");
     assert_eq!(s.get_findings_by_seq(&[1]).await.expect("get"), [changed]);
     assert_eq!(s.scan_findings(0, 10).await.expect("scan").len(), 2);
 
     // A seq belongs to one finding for life: reusing it for another fails the whole batch.
     let err = s
-        .write_findings(&[finding(3, "f3"), finding(2, "renamed")], &[history("f3", 1, "x")])
+        .write_findings(
+            &[finding(3, "f3"), finding(2, "renamed")],
+            &[history("f3", 1, "x")],
+        )
         .await
         .expect_err("seq reused");
     assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
-    let ids: Vec<_> = s.scan_findings(0, 10).await.expect("scan").into_iter().map(|f| f.id).collect();
+    let ids: Vec<_> = s
+        .scan_findings(0, 10)
+        .await
+        .expect("scan")
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
     assert_eq!(ids, ["f1", "f2"]);
     assert!(history_of(&fx, "f3").await.is_empty());
 }
@@ -249,7 +416,9 @@ pub async fn last_of_a_duplicate_seq_wins(fx: Fixture) {
 
 pub async fn write_findings_is_all_or_nothing(fx: Fixture) {
     let s = &fx.store;
-    s.write_findings(&[finding(1, "f1")], &[history("f1", 1, "created")]).await.expect("write");
+    s.write_findings(&[finding(1, "f1")], &[history("f1", 1, "created")])
+        .await
+        .expect("write");
 
     // f1 again under another seq: the whole batch fails, history included.
     let err = s
@@ -262,45 +431,69 @@ pub async fn write_findings_is_all_or_nothing(fx: Fixture) {
     assert!(err.is_already_exists(), "{err:?}");
     // The same clash inside one batch fails too.
     let err = s
-        .write_findings(&[finding(4, "f4"), finding(5, "f4")], &[history("f4", 3, "created")])
+        .write_findings(
+            &[finding(4, "f4"), finding(5, "f4")],
+            &[history("f4", 3, "created")],
+        )
         .await
         .expect_err("duplicate identity in the batch");
     assert!(err.is_already_exists(), "{err:?}");
 
-    assert_eq!(s.scan_findings(0, 10).await.expect("scan"), [finding(1, "f1")]);
+    assert_eq!(
+        s.scan_findings(0, 10).await.expect("scan"),
+        [finding(1, "f1")]
+    );
     assert_eq!(s.max_finding_seq().await.expect("max"), 1);
     assert!(history_of(&fx, "f2").await.is_empty());
     assert!(history_of(&fx, "f4").await.is_empty());
     assert_eq!(history_of(&fx, "f1").await.len(), 1);
 
     // The store is still usable after the failed transactions.
-    s.write_findings(&[finding(2, "f2")], &[]).await.expect("write after failure");
+    s.write_findings(&[finding(2, "f2")], &[])
+        .await
+        .expect("write after failure");
 }
 
 pub async fn large_batches(fx: Fixture) {
     let s = &fx.store;
-    let batch: Vec<_> = (1..=1000).map(|seq| finding(seq, &format!("f{seq}"))).collect();
+    let batch: Vec<_> = (1..=2500)
+        .map(|seq| finding(seq, &format!("f{seq}")))
+        .collect();
     let records: Vec<_> = (0..600).map(|t| history("f1", t, "update")).collect();
-    s.write_findings(&batch, &records).await.expect("write 1000");
-    assert_eq!(s.scan_findings(0, 5000).await.expect("scan"), batch);
+    s.write_findings(&batch, &records)
+        .await
+        .expect("write 2500");
+    assert_eq!(s.scan_findings(0, 5000).await.expect("scan all"), batch);
+    assert_eq!(
+        s.scan_findings(0, 1500).await.expect("scan some"),
+        batch[..1500]
+    );
+    assert_eq!(
+        s.scan_findings(1200, 1300).await.expect("scan rest"),
+        batch[1200..]
+    );
     assert_eq!(history_of(&fx, "f1").await.len(), 600);
 
     let wanted: Vec<i64> = (1..=700).rev().step_by(2).collect();
     let got = sorted(s.get_findings_by_seq(&wanted).await.expect("get 350"));
     assert_eq!(got.len(), 350);
     assert!(got.iter().all(|f| f.seq % 2 == 0 && f.seq <= 700));
+    assert_eq!(got[0], batch[1]);
 
     let doomed: Vec<i64> = (1..=300).chain(5000..5010).collect();
     assert_eq!(s.delete_findings(&doomed).await.expect("delete"), 300);
     assert_eq!(s.delete_findings(&doomed).await.expect("delete again"), 0);
     let left = s.scan_findings(0, 5000).await.expect("scan");
-    assert_eq!(left.len(), 700);
+    assert_eq!(left.len(), 2200);
     assert_eq!(left[0].seq, 301);
 }
 
 pub async fn scan_findings_pages(fx: Fixture) {
     let s = &fx.store;
-    let batch: Vec<_> = [5, 1, 9, 3, 7].iter().map(|&seq| finding(seq, &format!("f{seq}"))).collect();
+    let batch: Vec<_> = [5, 1, 9, 3, 7]
+        .iter()
+        .map(|&seq| finding(seq, &format!("f{seq}")))
+        .collect();
     s.write_findings(&batch, &[]).await.expect("write");
     let seqs = |v: Vec<StoredFinding>| v.into_iter().map(|f| f.seq).collect::<Vec<_>>();
     assert_eq!(seqs(s.scan_findings(0, 2).await.expect("page 1")), [1, 3]);
@@ -313,21 +506,36 @@ pub async fn scan_findings_pages(fx: Fixture) {
 pub async fn max_finding_seq_is_a_high_water_mark(fx: Fixture) {
     let s = &fx.store;
     assert_eq!(s.max_finding_seq().await.expect("empty"), 0);
-    s.write_findings(&[finding(7, "f7"), finding(3, "f3")], &[]).await.expect("write");
+    s.write_findings(&[finding(7, "f7"), finding(3, "f3")], &[])
+        .await
+        .expect("write");
     assert_eq!(s.max_finding_seq().await.expect("max"), 7);
-    s.write_findings(&[finding(5, "f5")], &[]).await.expect("lower seq");
+    s.write_findings(&[finding(5, "f5")], &[])
+        .await
+        .expect("lower seq");
     assert_eq!(s.max_finding_seq().await.expect("unchanged"), 7);
     assert_eq!(s.delete_findings(&[7, 5, 3]).await.expect("delete all"), 3);
-    assert_eq!(s.max_finding_seq().await.expect("after delete"), 7, "seqs are never reused");
+    assert_eq!(
+        s.max_finding_seq().await.expect("after delete"),
+        7,
+        "seqs are never reused"
+    );
 }
 
 pub async fn empty_inputs(fx: Fixture) {
     let s = &fx.store;
     s.write_findings(&[], &[]).await.expect("empty write");
-    assert!(s.get_findings_by_seq(&[]).await.expect("empty get").is_empty());
+    assert!(
+        s.get_findings_by_seq(&[])
+            .await
+            .expect("empty get")
+            .is_empty()
+    );
     assert_eq!(s.delete_findings(&[]).await.expect("empty delete"), 0);
     // History alone is allowed.
-    s.write_findings(&[], &[history("f1", 1, "update")]).await.expect("history only");
+    s.write_findings(&[], &[history("f1", 1, "update")])
+        .await
+        .expect("history only");
     assert_eq!(history_of(&fx, "f1").await.len(), 1);
     assert_eq!(s.max_finding_seq().await.expect("max"), 0);
 }
@@ -345,7 +553,11 @@ pub async fn history_windows_and_paging(fx: Fixture) {
     other_account.account_id = "222222222222".into();
     let mut other_product = history("f1", 20, "other product");
     other_product.product_arn = "arn:aws:securityhub:us-east-1::product/x/y".into();
-    let mut all = vec![history("f2", 20, "other finding"), other_account, other_product];
+    let mut all = vec![
+        history("f2", 20, "other finding"),
+        other_account,
+        other_product,
+    ];
     all.extend(mine.iter().cloned());
     s.write_findings(&[], &all).await.expect("write");
 
@@ -356,7 +568,10 @@ pub async fn history_windows_and_paging(fx: Fixture) {
         page.iter().map(|(_, r)| r.updates_json.clone()).collect()
     };
     let whole = page(i64::MIN, i64::MAX, None, 100).await.expect("all");
-    assert_eq!(whole.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(), mine);
+    assert_eq!(
+        whole.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(),
+        mine
+    );
 
     // The window is inclusive at both ends.
     let window = page(20, 30, None, 100).await.expect("window");
@@ -375,34 +590,64 @@ pub async fn history_windows_and_paging(fx: Fixture) {
         seen.extend(got);
     }
     assert_eq!(tags(&seen), tags(&whole));
-    assert!(page(i64::MIN, i64::MAX, None, 0).await.expect("limit 0").is_empty());
+    assert!(
+        page(i64::MIN, i64::MAX, None, 0)
+            .await
+            .expect("limit 0")
+            .is_empty()
+    );
 }
 
 pub async fn history_orders_by_time_not_insertion(fx: Fixture) {
     let s = &fx.store;
-    s.write_findings(&[], &[history("f1", 10, "t10"), history("f1", 30, "t30")]).await.expect("w");
+    s.write_findings(&[], &[history("f1", 10, "t10"), history("f1", 30, "t30")])
+        .await
+        .expect("w");
     let first = history_of(&fx, "f1").await;
     // A record with an earlier update time written later still comes in time order, also
     // when resuming after a cursor handed out before it existed.
-    s.write_findings(&[], &[history("f1", 20, "t20")]).await.expect("late write");
-    let tags: Vec<_> = history_of(&fx, "f1").await.into_iter().map(|(_, r)| r.updates_json).collect();
-    assert_eq!(tags, [r#"[{"tag":"t10"}]"#, r#"[{"tag":"t20"}]"#, r#"[{"tag":"t30"}]"#]);
+    s.write_findings(&[], &[history("f1", 20, "t20")])
+        .await
+        .expect("late write");
+    let tags: Vec<_> = history_of(&fx, "f1")
+        .await
+        .into_iter()
+        .map(|(_, r)| r.updates_json)
+        .collect();
+    assert_eq!(
+        tags,
+        [
+            r#"[{"tag":"t10"}]"#,
+            r#"[{"tag":"t20"}]"#,
+            r#"[{"tag":"t30"}]"#
+        ]
+    );
     let after_first = s
         .finding_history("111111111111", PRODUCT, "f1", 0, 100, Some(first[0].0), 10)
         .await
         .expect("resume");
-    let tags: Vec<_> = after_first.into_iter().map(|(_, r)| r.update_time_ms).collect();
+    let tags: Vec<_> = after_first
+        .into_iter()
+        .map(|(_, r)| r.update_time_ms)
+        .collect();
     assert_eq!(tags, [20, 30]);
 }
 
 pub async fn delete_history_before(fx: Fixture) {
     let s = &fx.store;
-    let records: Vec<_> = [10, 20, 30, 40].iter().map(|&t| history("f1", t, "x")).collect();
+    let records: Vec<_> = [10, 20, 30, 40]
+        .iter()
+        .map(|&t| history("f1", t, "x"))
+        .collect();
     s.write_findings(&[], &records).await.expect("write");
     let old_cursor = history_of(&fx, "f1").await[0].0;
     assert_eq!(s.delete_history_before(30).await.expect("prune"), 2);
     assert_eq!(s.delete_history_before(30).await.expect("prune again"), 0);
-    let left: Vec<_> = history_of(&fx, "f1").await.into_iter().map(|(_, r)| r.update_time_ms).collect();
+    let left: Vec<_> = history_of(&fx, "f1")
+        .await
+        .into_iter()
+        .map(|(_, r)| r.update_time_ms)
+        .collect();
     assert_eq!(left, [30, 40]);
     // A cursor whose record was pruned resumes from the oldest record left.
     let resumed = s
@@ -418,13 +663,20 @@ pub async fn bodies_round_trip_exactly(fx: Fixture) {
     let mut big = finding(1, "f1");
     big.body = text.repeat(2_000);
     big.account_id = "O'Brien; DROP TABLE findings; --".into();
-    s.write_findings(std::slice::from_ref(&big), &[]).await.expect("write");
+    s.write_findings(std::slice::from_ref(&big), &[])
+        .await
+        .expect("write");
     assert_eq!(s.get_findings_by_seq(&[1]).await.expect("get"), [big]);
 
     let mut d = doc("111111111111", "tags", "arn:aws:x/ä b", text, 1);
     d.body = text.to_owned();
     s.put_document(&d).await.expect("put");
-    assert_eq!(s.get_document("111111111111", "tags", "arn:aws:x/ä b").await.expect("get"), Some(d));
+    assert_eq!(
+        s.get_document("111111111111", "tags", "arn:aws:x/ä b")
+            .await
+            .expect("get"),
+        Some(d)
+    );
 }
 
 pub async fn concurrent_writers(fx: Fixture) {
@@ -439,8 +691,14 @@ pub async fn concurrent_writers(fx: Fixture) {
                             finding(seq, &format!("f{seq}"))
                         })
                         .collect();
-                    store.write_findings(&batch, &[]).await.expect("concurrent write");
-                    store.get_findings_by_seq(&[batch[0].seq]).await.expect("concurrent read");
+                    store
+                        .write_findings(&batch, &[])
+                        .await
+                        .expect("concurrent write");
+                    store
+                        .get_findings_by_seq(&[batch[0].seq])
+                        .await
+                        .expect("concurrent read");
                 }
             })
         })
@@ -448,25 +706,82 @@ pub async fn concurrent_writers(fx: Fixture) {
     for task in tasks {
         task.await.expect("task");
     }
-    assert_eq!(fx.store.scan_findings(0, 10_000).await.expect("scan").len(), 800);
+    assert_eq!(
+        fx.store.scan_findings(0, 10_000).await.expect("scan").len(),
+        800
+    );
     assert_eq!(fx.store.max_finding_seq().await.expect("max"), 800);
+}
+
+pub async fn open_creates_a_missing_database(fx: Fixture) {
+    let postgres = fx.url.starts_with("postgres");
+    // SQLite: a file in a directory that does not exist yet. PostgreSQL: a database named
+    // after the case's own (no query string in harness URLs), dropped at the end.
+    let fresh = if postgres {
+        format!("{}_created", fx.url)
+    } else {
+        fx.url.replace("store.db", "nested/created.db")
+    };
+    let store = open(&fresh).await.expect("open creates the database");
+    assert!(
+        store
+            .create_account(&account("111111111111", "a", 1))
+            .await
+            .expect("usable")
+    );
+    store.close().await;
+    let again = open(&fresh).await.expect("open it again");
+    assert!(
+        again
+            .get_account("111111111111")
+            .await
+            .expect("get")
+            .is_some()
+    );
+    again.close().await;
+    if let Some((_, name)) = fresh.rsplit_once('/').filter(|_| postgres) {
+        crate::harness::drop_postgres_database(&fx.url, name).await;
+    }
 }
 
 pub async fn reopen_keeps_data(fx: Fixture) {
     let s = &fx.store;
-    s.create_account(&account("111111111111", "a", 1)).await.expect("account");
-    s.put_access_key(&key("AKIAA", "111111111111", 1)).await.expect("key");
-    s.put_document(&doc("111111111111", "hub", "state", "{}", 1)).await.expect("doc");
-    s.write_findings(&[finding(1, "f1")], &[history("f1", 1, "created")]).await.expect("write");
+    s.create_account(&account("111111111111", "a", 1))
+        .await
+        .expect("account");
+    s.put_access_key(&key("AKIAA", "111111111111", 1))
+        .await
+        .expect("key");
+    s.put_document(&doc("111111111111", "hub", "state", "{}", 1))
+        .await
+        .expect("doc");
+    s.write_findings(&[finding(1, "f1")], &[history("f1", 1, "created")])
+        .await
+        .expect("write");
     s.close().await;
 
     // Opening again must find the data and not re-run migrations.
     let again = open(&fx.url).await.expect("reopen");
     assert_eq!(again.backend(), s.backend());
-    assert!(again.get_account("111111111111").await.expect("account").is_some());
+    assert!(
+        again
+            .get_account("111111111111")
+            .await
+            .expect("account")
+            .is_some()
+    );
     assert!(again.get_access_key("AKIAA").await.expect("key").is_some());
-    assert!(again.get_document("111111111111", "hub", "state").await.expect("doc").is_some());
-    assert_eq!(again.scan_findings(0, 10).await.expect("scan"), [finding(1, "f1")]);
+    assert!(
+        again
+            .get_document("111111111111", "hub", "state")
+            .await
+            .expect("doc")
+            .is_some()
+    );
+    assert_eq!(
+        again.scan_findings(0, 10).await.expect("scan"),
+        [finding(1, "f1")]
+    );
     assert_eq!(again.max_finding_seq().await.expect("max"), 1);
     again.close().await;
 }

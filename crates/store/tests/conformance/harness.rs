@@ -23,7 +23,11 @@ where
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
     let store = open(&url).await.expect("open sqlite store");
-    case(Fixture { store: store.clone(), url }).await;
+    case(Fixture {
+        store: store.clone(),
+        url,
+    })
+    .await;
     store.close().await;
 }
 
@@ -48,7 +52,9 @@ where
         }
     };
     let name = unique_database_name();
-    let mut admin = PgConnection::connect(&admin_url).await.expect("connect to admin url");
+    let mut admin = PgConnection::connect(&admin_url)
+        .await
+        .expect("connect to admin url");
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .await
@@ -58,16 +64,17 @@ where
     let outcome = async {
         let store = open(&url).await.expect("open postgres store");
         // A task, so a failing case comes back as an error and the database still gets dropped.
-        let run = tokio::spawn(case(Fixture { store: store.clone(), url: url.clone() })).await;
+        let run = tokio::spawn(case(Fixture {
+            store: store.clone(),
+            url: url.clone(),
+        }))
+        .await;
         store.close().await;
         run
     }
     .await;
 
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .expect("drop test database");
+    drop_database(&mut admin, &name).await;
     admin.close().await.ok();
     if let Err(err) = outcome {
         match err.try_into_panic() {
@@ -77,10 +84,32 @@ where
     }
 }
 
+/// Drops database `name` through a connection to `url` (any database of that server).
+pub async fn drop_postgres_database(url: &str, name: &str) {
+    let mut conn = PgConnection::connect(url)
+        .await
+        .expect("connect to drop a database");
+    drop_database(&mut conn, name).await;
+    conn.close().await.ok();
+}
+
+async fn drop_database(conn: &mut PgConnection, name: &str) {
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(conn)
+        .await
+        .expect("drop test database");
+}
+
 fn unique_database_name() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    format!("fw_test_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "fw_test_{}_{}_{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// `url` with its database name replaced by `name` (query parameters kept).
@@ -99,7 +128,13 @@ fn with_database(url: &str, name: &str) -> String {
 
 #[test]
 fn database_name_is_replaced() {
-    assert_eq!(with_database("postgres://u@h:1/db", "x"), "postgres://u@h:1/x");
+    assert_eq!(
+        with_database("postgres://u@h:1/db", "x"),
+        "postgres://u@h:1/x"
+    );
     assert_eq!(with_database("postgres://u@h:1", "x"), "postgres://u@h:1/x");
-    assert_eq!(with_database("postgres://u@h/db?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+    assert_eq!(
+        with_database("postgres://u@h/db?sslmode=disable", "x"),
+        "postgres://u@h/x?sslmode=disable"
+    );
 }

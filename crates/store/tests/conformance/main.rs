@@ -48,5 +48,6 @@ conformance!(
     delete_history_before,
     bodies_round_trip_exactly,
     concurrent_writers,
+    open_creates_a_missing_database,
     reopen_keeps_data,
 );
