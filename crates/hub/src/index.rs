@@ -131,6 +131,11 @@ impl FindingsIndex {
     /// Adds or replaces the finding `meta.seq` of `account_id`.
     pub fn upsert(&mut self, account_id: &str, meta: EntryMeta, body: &Value) {
         let record = FindingRecord::from_finding(body, &mut self.interner);
+        self.upsert_record(account_id, meta, record);
+    }
+
+    /// Like [`Self::upsert`] with a record built beforehand (outside the write path).
+    pub fn upsert_record(&mut self, account_id: &str, meta: EntryMeta, record: FindingRecord) {
         if !self.accounts.contains_key(account_id) {
             self.accounts
                 .insert(account_id.to_string(), AccountIndex::default());

@@ -2,7 +2,7 @@
 //!
 //! Every service talks to [`Store`]; [`open`] picks the backend from the URL, creates the
 //! database if needed and applies the embedded migrations (`migrations/sqlite`,
-//! `migrations/postgres`). Both backends share the SQL in [`sql`] and one implementation of
+//! `migrations/postgres`). Both backends share the SQL in `sql.rs` and one implementation of
 //! the trait (`shared.rs`); they differ in how they connect and in how SQLite reads many
 //! findings at once (`sqlite/packed.rs`). One conformance suite (`tests/conformance`) runs
 //! against both.
@@ -13,7 +13,7 @@
 mod error;
 mod postgres;
 mod shared;
-pub mod sql;
+mod sql;
 mod sqlite;
 
 use std::sync::Arc;

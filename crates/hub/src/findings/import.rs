@@ -1,13 +1,21 @@
 //! BatchImportFindings (spec 2): validate each finding, create or merge it under the provider
 //! rules, run the automation rules, and write the batch in one transaction.
+//!
+//! Imports are serialised (the merge rules read the stored finding, and the store and the index
+//! must change in the same order), so the serial part is kept short: a finding that does not
+//! exist yet — the common case — is normalised, run through the automation rules, serialised and
+//! given its index record *before* the write lock is taken. Under the lock only identities are
+//! checked, existing findings merged, sequence numbers assigned and the batch written.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
-use fleetward_asff::{CustomerFields, ImportContext, ImportOutcome};
+use fleetward_asff::{CustomerFields, FieldChange, ImportContext, ImportOutcome};
+use fleetward_findings_query::FindingRecord;
+use fleetward_store::HistoryRecord;
 use serde_json::{Value, json};
 
-use super::{SOURCE_IMPORT, Touched};
+use super::{SOURCE_IMPORT, SOURCE_UPDATE, Touched};
 use crate::error::{HubError, HubResult};
 use crate::index::key_hash;
 use crate::products::ProductNames;
@@ -18,10 +26,25 @@ use crate::{Caller, Hub};
 const MAX_FINDINGS: usize = 100;
 
 struct Accepted {
-    finding: Value,
     product_arn: String,
     id: String,
     names: ProductNames,
+    key_hash: u64,
+    form: Form,
+}
+
+/// What the write path gets of an accepted finding.
+enum Form {
+    /// Not in the index when checked: already normalised, rules applied, text and record built.
+    New {
+        body: Value,
+        customer_fields: i64,
+        rule_changes: Vec<(String, Vec<FieldChange>)>,
+        text: String,
+        record: FindingRecord,
+    },
+    /// Possibly stored already: merged under the write lock.
+    Incoming(Value),
 }
 
 impl Hub {
@@ -43,6 +66,7 @@ impl Hub {
         }
         refuse_foreign_accounts(caller, &findings)?;
 
+        let now = self.clock.now_ms();
         let mut failed = Vec::new();
         let mut accepted = Vec::with_capacity(findings.len());
         for finding in findings {
@@ -60,17 +84,19 @@ impl Hub {
             }
             match self.accepted_product(&caller.account_id, &settings, &product_arn) {
                 Ok(names) => accepted.push(Accepted {
-                    finding,
+                    key_hash: key_hash(&product_arn, &id),
                     product_arn,
                     id,
                     names,
+                    form: Form::Incoming(finding),
                 }),
                 Err(message) => failed.push(failure(&id, "InvalidAccess", &message)),
             }
         }
         let success = accepted.len();
         if !accepted.is_empty() {
-            self.import_accepted(caller, &settings, accepted).await?;
+            self.prepare_new_findings(&caller.account_id, &settings, &mut accepted, now);
+            self.write_accepted(caller, accepted, now).await?;
         }
         metrics::counter!("fleetward_hub_findings_imported_total").increment(success as u64);
         Ok(json!({
@@ -80,30 +106,104 @@ impl Hub {
         }))
     }
 
-    async fn import_accepted(
+    /// Does the CPU work of findings not in the index yet, outside the write lock.
+    fn prepare_new_findings(
+        &self,
+        account_id: &str,
+        settings: &AccountSettings,
+        accepted: &mut [Accepted],
+        now: i64,
+    ) {
+        let unknown: Vec<bool> = {
+            let index = self.read_index();
+            accepted
+                .iter()
+                .map(|a| index.candidates(account_id, a.key_hash).is_empty())
+                .collect()
+        };
+        let mut bodies = Vec::new();
+        for (item, is_new) in accepted.iter_mut().zip(unknown) {
+            let Form::Incoming(incoming) = &mut item.form else {
+                continue;
+            };
+            // The same finding twice in one batch: the second is an update of the first.
+            if !is_new || bodies.iter().any(|(k, _)| *k == item.key_hash) {
+                continue;
+            }
+            let ctx = import_context(&self.region, now, &item.names);
+            let mut working = Touched {
+                seq: 0,
+                product_arn: String::new(),
+                id: String::new(),
+                body: fleetward_asff::prepare_new(incoming.take(), &ctx),
+                customer_fields: 0,
+                prebuilt: None,
+            };
+            let rule_changes = if settings.rules.is_empty() {
+                Vec::new()
+            } else {
+                let mut index = self.write_index();
+                crate::automation::apply_rules(
+                    &settings.rules,
+                    &mut working,
+                    now,
+                    &mut index.interner,
+                )
+            };
+            let text = working.body.to_string();
+            bodies.push((item.key_hash, (working, rule_changes, text)));
+        }
+        if bodies.is_empty() {
+            return;
+        }
+        let mut index = self.write_index();
+        let mut built: HashMap<u64, _> = bodies
+            .into_iter()
+            .map(|(hash, (working, rule_changes, text))| {
+                let record = FindingRecord::from_finding(&working.body, &mut index.interner);
+                (hash, (working, rule_changes, text, record))
+            })
+            .collect();
+        drop(index);
+        for item in accepted.iter_mut() {
+            if matches!(&item.form, Form::Incoming(v) if v.is_null()) {
+                if let Some((working, rule_changes, text, record)) = built.remove(&item.key_hash) {
+                    item.form = Form::New {
+                        body: working.body,
+                        customer_fields: working.customer_fields,
+                        rule_changes,
+                        text,
+                        record,
+                    };
+                }
+            }
+        }
+    }
+
+    async fn write_accepted(
         &self,
         caller: &Caller,
-        settings: &AccountSettings,
         accepted: Vec<Accepted>,
+        now: i64,
     ) -> HubResult<()> {
         let account_id = caller.account_id.as_str();
         let _guard = self.write_lock.lock().await;
-        let now = self.clock.now_ms();
+        let settings = self.settings.get(account_id).await?;
 
         let candidates: Vec<i64> = {
             let index = self.read_index();
             accepted
                 .iter()
-                .flat_map(|a| index.candidates(account_id, key_hash(&a.product_arn, &a.id)))
+                .flat_map(|a| index.candidates(account_id, a.key_hash))
                 .collect()
         };
-        let mut existing: HashMap<(String, String), Touched> = HashMap::new();
+        let mut current: HashMap<(String, String), Touched> = HashMap::new();
         if !candidates.is_empty() {
             for stored in self.store.get_findings_by_seq(&candidates).await? {
                 let body = serde_json::from_str(&stored.body).map_err(|e| {
                     HubError::Internal(format!("stored finding {}: {e}", stored.seq))
                 })?;
-                existing.insert(
+                current.insert(
                     (stored.product_arn.clone(), stored.id.clone()),
                     Touched {
                         seq: stored.seq,
@@ -111,33 +211,36 @@ impl Hub {
                         id: stored.id,
                         body,
                         customer_fields: stored.customer_fields,
+                        prebuilt: None,
                     },
                 );
             }
         }
 
-        let mut touched: Vec<(String, String)> = Vec::new();
-        let mut history = Vec::new();
+        let mut order: Vec<(String, String)> = Vec::new();
+        let mut history: Vec<HistoryRecord> = Vec::new();
         for item in accepted {
-            let ctx = ImportContext {
-                region: &self.region,
-                now_ms: now,
-                company_name: &item.names.company_name,
-                product_name: &item.names.product_name,
-                custom_product: item.names.custom,
-                account_name: None,
-            };
             let key = (item.product_arn.clone(), item.id.clone());
-            let mut working = match existing.remove(&key) {
-                None => {
-                    let seq = self.next_seq.fetch_add(1, Ordering::SeqCst);
-                    let body = fleetward_asff::prepare_new(item.finding, &ctx);
+            let ctx = import_context(&self.region, now, &item.names);
+            let existing = current.remove(&key);
+            let touched = match (existing, item.form) {
+                (
+                    None,
+                    Form::New {
+                        body,
+                        customer_fields,
+                        rule_changes,
+                        text,
+                        record,
+                    },
+                ) => {
                     let created = Touched {
-                        seq,
+                        seq: self.next_seq.fetch_add(1, Ordering::SeqCst),
                         product_arn: item.product_arn,
                         id: item.id,
                         body,
-                        customer_fields: 0,
+                        customer_fields,
+                        prebuilt: Some((text, record)),
                     };
                     history.push(created.history(
                         account_id,
@@ -147,19 +250,61 @@ impl Hub {
                         &caller.identity,
                         &[],
                     ));
+                    for (rule_arn, changes) in &rule_changes {
+                        history.push(created.history(
+                            account_id,
+                            now,
+                            false,
+                            SOURCE_UPDATE,
+                            rule_arn,
+                            changes,
+                        ));
+                    }
                     created
                 }
-                Some(mut current) => {
-                    let customer = CustomerFields(current.customer_fields);
-                    match fleetward_asff::merge_import(&current.body, customer, item.finding, &ctx)
-                    {
+                (None, Form::Incoming(incoming)) => {
+                    let mut created = Touched {
+                        seq: self.next_seq.fetch_add(1, Ordering::SeqCst),
+                        product_arn: item.product_arn,
+                        id: item.id,
+                        body: fleetward_asff::prepare_new(incoming, &ctx),
+                        customer_fields: 0,
+                        prebuilt: None,
+                    };
+                    history.push(created.history(
+                        account_id,
+                        now,
+                        true,
+                        SOURCE_IMPORT,
+                        &caller.identity,
+                        &[],
+                    ));
+                    self.apply_rules_in_place(
+                        &settings,
+                        &mut created,
+                        now,
+                        account_id,
+                        &mut history,
+                    );
+                    created
+                }
+                (Some(mut stored), form) => {
+                    // A normalised body stands in for the provider's when the finding appeared
+                    // between the index check and the lock: it carries the same provider fields.
+                    let incoming = match form {
+                        Form::New { body, .. } => body,
+                        Form::Incoming(incoming) => incoming,
+                    };
+                    let customer = CustomerFields(stored.customer_fields);
+                    match fleetward_asff::merge_import(&stored.body, customer, incoming, &ctx) {
                         ImportOutcome::Stale => {
-                            existing.insert(key, current);
+                            current.insert(key, stored);
                             continue;
                         }
                         ImportOutcome::Updated { finding, changes } => {
-                            current.body = finding;
-                            history.push(current.history(
+                            stored.body = finding;
+                            stored.prebuilt = None;
+                            history.push(stored.history(
                                 account_id,
                                 now,
                                 false,
@@ -167,43 +312,70 @@ impl Hub {
                                 &caller.identity,
                                 &changes,
                             ));
-                            current
+                            self.apply_rules_in_place(
+                                &settings,
+                                &mut stored,
+                                now,
+                                account_id,
+                                &mut history,
+                            );
+                            stored
                         }
                     }
                 }
             };
-            if !settings.rules.is_empty() {
-                let mut index = self.write_index();
-                for (rule_arn, changes) in crate::automation::apply_rules(
-                    &settings.rules,
-                    &mut working,
-                    now,
-                    &mut index.interner,
-                ) {
-                    history.push(working.history(
-                        account_id,
-                        now,
-                        false,
-                        super::SOURCE_UPDATE,
-                        &rule_arn,
-                        &changes,
-                    ));
-                }
+            if !order.contains(&key) {
+                order.push(key.clone());
             }
-            if !touched.contains(&key) {
-                touched.push(key.clone());
-            }
-            existing.insert(key, working);
+            current.insert(key, touched);
         }
 
-        let written: Vec<&Touched> = touched.iter().filter_map(|k| existing.get(k)).collect();
+        let written: Vec<Touched> = order.iter().filter_map(|k| current.remove(k)).collect();
         let rows: Vec<_> = written.iter().map(|t| t.row(account_id)).collect();
         self.store.write_findings(&rows, &history).await?;
         let mut index = self.write_index();
         for t in written {
-            index.upsert(account_id, t.meta(), &t.body);
+            t.index_into(&mut index, account_id);
         }
         Ok(())
+    }
+
+    fn apply_rules_in_place(
+        &self,
+        settings: &AccountSettings,
+        finding: &mut Touched,
+        now: i64,
+        account_id: &str,
+        history: &mut Vec<HistoryRecord>,
+    ) {
+        if settings.rules.is_empty() {
+            return;
+        }
+        let applied = {
+            let mut index = self.write_index();
+            crate::automation::apply_rules(&settings.rules, finding, now, &mut index.interner)
+        };
+        for (rule_arn, changes) in applied {
+            history.push(finding.history(
+                account_id,
+                now,
+                false,
+                SOURCE_UPDATE,
+                &rule_arn,
+                &changes,
+            ));
+        }
+    }
+}
+
+fn import_context<'a>(region: &'a str, now: i64, names: &'a ProductNames) -> ImportContext<'a> {
+    ImportContext {
+        region,
+        now_ms: now,
+        company_name: &names.company_name,
+        product_name: &names.product_name,
+        custom_product: names.custom,
+        account_name: None,
     }
 }
 

@@ -6,6 +6,7 @@ mod import;
 mod update;
 
 use fleetward_asff::FieldChange;
+use fleetward_findings_query::FindingRecord;
 use fleetward_store::{HistoryRecord, StoredFinding};
 use serde_json::{Value, json};
 
@@ -21,6 +22,8 @@ pub struct Touched {
     pub id: String,
     pub body: Value,
     pub customer_fields: i64,
+    /// The body's JSON text and index record when they were built ahead of the write path.
+    pub prebuilt: Option<(String, FindingRecord)>,
 }
 
 impl Touched {
@@ -46,12 +49,24 @@ impl Touched {
                 .unwrap_or("ACTIVE")
                 .to_string(),
             customer_fields: self.customer_fields,
-            body: self.body.to_string(),
+            body: match &self.prebuilt {
+                Some((text, _)) => text.clone(),
+                None => self.body.to_string(),
+            },
         }
     }
 
     pub fn meta(&self) -> EntryMeta {
         EntryMeta::of(&self.body, self.seq, self.updated_at_ms())
+    }
+
+    /// Puts this finding into the index, with its prebuilt record when it has one.
+    pub fn index_into(self, index: &mut crate::index::FindingsIndex, account_id: &str) {
+        let meta = self.meta();
+        match self.prebuilt {
+            Some((_, record)) => index.upsert_record(account_id, meta, record),
+            None => index.upsert(account_id, meta, &self.body),
+        }
     }
 
     /// A history record of this finding.

@@ -51,6 +51,7 @@ impl Hub {
                     id: row.id,
                     body,
                     customer_fields: row.customer_fields,
+                    prebuilt: None,
                 },
             );
         }
@@ -109,8 +110,8 @@ impl Hub {
         let rows: Vec<_> = written.iter().map(|t| t.row(account_id)).collect();
         self.store.write_findings(&rows, &history).await?;
         let mut index = self.write_index();
-        for t in &written {
-            index.upsert(account_id, t.meta(), &t.body);
+        for t in written {
+            t.index_into(&mut index, account_id);
         }
         Ok(json!({ "ProcessedFindings": processed, "UnprocessedFindings": unprocessed }))
     }
@@ -161,14 +162,15 @@ impl Hub {
                     id: row.id,
                     body,
                     customer_fields: row.customer_fields,
+                    prebuilt: None,
                 });
             }
             let rows: Vec<_> = written.iter().map(|t| t.row(account_id)).collect();
             // Not recorded in finding history: AWS leaves the deprecated API out of it.
             self.store.write_findings(&rows, &[]).await?;
             let mut index = self.write_index();
-            for t in &written {
-                index.upsert(account_id, t.meta(), &t.body);
+            for t in written {
+                t.index_into(&mut index, account_id);
             }
         }
         Ok(json!({}))
