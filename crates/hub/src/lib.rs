@@ -18,6 +18,8 @@ mod products;
 mod retention;
 mod settings;
 mod tags;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
@@ -57,7 +59,9 @@ impl Hub {
         clock: Arc<dyn Clock>,
         region: &str,
     ) -> HubResult<Self> {
-        let (index, max_seq) = index::FindingsIndex::load(store.as_ref()).await?;
+        let (index, scanned_max) = index::FindingsIndex::load(store.as_ref()).await?;
+        // The store's high-water mark also counts deleted findings: a seq is never reused.
+        let max_seq = scanned_max.max(store.max_finding_seq().await?);
         Ok(Self {
             settings: settings::SettingsCache::new(store.clone()),
             store,

@@ -1,0 +1,383 @@
+//! Hub behaviour end to end over a real SQLite store, with a clock the tests move.
+
+use std::sync::Arc;
+
+use fleetward_model::{Clock, ManualClock};
+use fleetward_store::{AccountRow, Store};
+use serde_json::{Value, json};
+
+use crate::{Caller, Hub, HubError};
+
+const ACCOUNT: &str = "000000000000";
+const OTHER: &str = "111111111111";
+const DAY_MS: i64 = 24 * 3600 * 1000;
+/// 2026-01-01T00:00:00Z
+const START_MS: i64 = 1_767_225_600_000;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Arc<dyn Store>,
+    clock: ManualClock,
+    hub: Hub,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hub.db").display());
+    let store = fleetward_store::open(&url).await.unwrap();
+    for account in [ACCOUNT, OTHER] {
+        store
+            .create_account(&AccountRow {
+                account_id: account.into(),
+                name: account.into(),
+                created_ms: 0,
+            })
+            .await
+            .unwrap();
+    }
+    let clock = ManualClock::new(START_MS);
+    let hub = Hub::open(store.clone(), Arc::new(clock.clone()), "us-east-1")
+        .await
+        .unwrap();
+    hub.enable_hub(ACCOUNT, "SECURITY_CONTROL").await.unwrap();
+    Fixture {
+        _dir: dir,
+        store,
+        clock,
+        hub,
+    }
+}
+
+fn caller(account: &str) -> Caller {
+    Caller {
+        account_id: account.into(),
+        identity: format!("arn:aws:iam::{account}:user/test"),
+    }
+}
+
+fn product(account: &str) -> String {
+    format!("arn:aws:securityhub:us-east-1:{account}:product/{account}/default")
+}
+
+fn at(ms: i64) -> String {
+    fleetward_model::timestamp::format_ms(ms)
+}
+
+fn finding(account: &str, id: &str, updated_ms: i64, severity: &str) -> Value {
+    json!({
+        "SchemaVersion": "2018-10-08",
+        "Id": id,
+        "ProductArn": product(account),
+        "GeneratorId": "unit-test",
+        "AwsAccountId": account,
+        "Types": ["Software and Configuration Checks/Vulnerabilities"],
+        "CreatedAt": at(START_MS),
+        "UpdatedAt": at(updated_ms),
+        "Severity": { "Label": severity },
+        "Title": format!("Finding {id}"),
+        "Description": "A finding made by the hub unit tests.",
+        "Resources": [{ "Type": "AwsIotPolicy", "Id": format!("policy-{id}") }]
+    })
+}
+
+async fn import(hub: &Hub, account: &str, findings: Vec<Value>) -> Value {
+    hub.handle_batch_import_findings(&caller(account), json!({ "Findings": findings }))
+        .await
+        .unwrap()
+}
+
+async fn get_one(hub: &Hub, account: &str, id: &str) -> Option<Value> {
+    let output = hub
+        .handle_get_findings(
+            &caller(account),
+            &json!({ "Filters": { "Id": [{ "Value": id, "Comparison": "EQUALS" }] } }),
+        )
+        .await
+        .unwrap();
+    output["Findings"].as_array().unwrap().first().cloned()
+}
+
+#[tokio::test]
+async fn stale_imports_are_ignored_and_newer_ones_update() {
+    let f = fixture().await;
+    let out = import(
+        &f.hub,
+        ACCOUNT,
+        vec![finding(ACCOUNT, "a", START_MS, "LOW")],
+    )
+    .await;
+    assert_eq!(out["SuccessCount"], 1);
+    import(
+        &f.hub,
+        ACCOUNT,
+        vec![finding(ACCOUNT, "a", START_MS, "HIGH")],
+    )
+    .await;
+    assert_eq!(
+        get_one(&f.hub, ACCOUNT, "a").await.unwrap()["Severity"]["Label"],
+        "LOW"
+    );
+    import(
+        &f.hub,
+        ACCOUNT,
+        vec![finding(ACCOUNT, "a", START_MS + 1, "HIGH")],
+    )
+    .await;
+    let stored = get_one(&f.hub, ACCOUNT, "a").await.unwrap();
+    assert_eq!(stored["Severity"]["Label"], "HIGH");
+    assert_eq!(f.hub.finding_count(), 1);
+}
+
+#[tokio::test]
+async fn customer_workflow_survives_a_provider_reimport() {
+    let f = fixture().await;
+    import(
+        &f.hub,
+        ACCOUNT,
+        vec![finding(ACCOUNT, "a", START_MS, "LOW")],
+    )
+    .await;
+    let update = json!({
+        "FindingIdentifiers": [{ "Id": "a", "ProductArn": product(ACCOUNT) },
+                               { "Id": "a", "ProductArn": product(ACCOUNT) },
+                               { "Id": "missing", "ProductArn": product(ACCOUNT) }],
+        "Workflow": { "Status": "SUPPRESSED" }
+    });
+    let out = f
+        .hub
+        .handle_batch_update_findings(&caller(ACCOUNT), &update)
+        .await
+        .unwrap();
+    assert_eq!(out["ProcessedFindings"].as_array().unwrap().len(), 1);
+    let codes: Vec<&str> = out["UnprocessedFindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["ErrorCode"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["DuplicatedFindingIdentifier", "FindingNotFound"]);
+    let mut newer = finding(ACCOUNT, "a", START_MS + 5, "LOW");
+    newer["Workflow"] = json!({ "Status": "NEW" });
+    import(&f.hub, ACCOUNT, vec![newer]).await;
+    let stored = get_one(&f.hub, ACCOUNT, "a").await.unwrap();
+    assert_eq!(stored["Workflow"]["Status"], "SUPPRESSED");
+
+    let history = f
+        .hub
+        .handle_get_finding_history(
+            &caller(ACCOUNT),
+            &json!({ "FindingIdentifier": { "Id": "a", "ProductArn": product(ACCOUNT) } }),
+        )
+        .await
+        .unwrap();
+    let records = history["Records"].as_array().unwrap();
+    assert_eq!(records.len(), 3, "{records:?}");
+    assert_eq!(records[0]["FindingCreated"], true);
+    assert_eq!(records[1]["UpdateSource"]["Type"], "BATCH_UPDATE_FINDINGS");
+    assert_eq!(records[2]["UpdateSource"]["Type"], "BATCH_IMPORT_FINDINGS");
+}
+
+#[tokio::test]
+async fn paging_is_stable_while_findings_arrive() {
+    let f = fixture().await;
+    let first: Vec<Value> = (0..150)
+        .map(|i| finding(ACCOUNT, &format!("f{i:03}"), START_MS + i, "MEDIUM"))
+        .collect();
+    import(&f.hub, ACCOUNT, first[..100].to_vec()).await;
+    import(&f.hub, ACCOUNT, first[100..].to_vec()).await;
+    let request = json!({ "MaxResults": 60 });
+    let page1 = f
+        .hub
+        .handle_get_findings(&caller(ACCOUNT), &request)
+        .await
+        .unwrap();
+    let later: Vec<Value> = (0..20)
+        .map(|i| finding(ACCOUNT, &format!("late{i}"), START_MS + 1_000 + i, "MEDIUM"))
+        .collect();
+    import(&f.hub, ACCOUNT, later).await;
+    let mut seen: Vec<String> = Vec::new();
+    let mut page = page1;
+    loop {
+        for finding in page["Findings"].as_array().unwrap() {
+            seen.push(finding["Id"].as_str().unwrap().to_string());
+        }
+        let Some(token) = page["NextToken"].as_str() else {
+            break;
+        };
+        let next = json!({ "MaxResults": 60, "NextToken": token });
+        page = f
+            .hub
+            .handle_get_findings(&caller(ACCOUNT), &next)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        seen.len(),
+        150,
+        "only the findings of the first page's moment"
+    );
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 150, "no duplicates");
+    assert_eq!(seen[0], "f149", "most recently updated first");
+    let bad = json!({ "MaxResults": 60, "NextToken": "garbage" });
+    assert!(matches!(
+        f.hub.handle_get_findings(&caller(ACCOUNT), &bad).await,
+        Err(HubError::InvalidInput(_))
+    ));
+}
+
+#[tokio::test]
+async fn automation_rules_apply_in_order_and_stop_at_terminal_rules() {
+    let f = fixture().await;
+    let rule = |order: i64, terminal: bool, confidence: i64| {
+        json!({
+            "RuleName": format!("rule {order}"), "Description": "d", "RuleOrder": order,
+            "IsTerminal": terminal,
+            "Criteria": { "SeverityLabel": [{ "Value": "CRITICAL", "Comparison": "EQUALS" }] },
+            "Actions": [{ "Type": "FINDING_FIELDS_UPDATE",
+                          "FindingFieldsUpdate": { "Confidence": confidence,
+                                                   "Workflow": { "Status": "NOTIFIED" } } }]
+        })
+    };
+    for (order, terminal, confidence) in [(3, false, 30), (1, false, 10), (2, true, 20)] {
+        f.hub
+            .handle_create_automation_rule(&caller(ACCOUNT), &rule(order, terminal, confidence))
+            .await
+            .unwrap();
+    }
+    import(
+        &f.hub,
+        ACCOUNT,
+        vec![
+            finding(ACCOUNT, "crit", START_MS, "CRITICAL"),
+            finding(ACCOUNT, "low", START_MS, "LOW"),
+        ],
+    )
+    .await;
+    let crit = get_one(&f.hub, ACCOUNT, "crit").await.unwrap();
+    assert_eq!(
+        crit["Confidence"], 20,
+        "rule 2 is terminal, rule 3 never runs"
+    );
+    assert_eq!(crit["Workflow"]["Status"], "NOTIFIED");
+    let low = get_one(&f.hub, ACCOUNT, "low").await.unwrap();
+    assert!(low.get("Confidence").is_none());
+    assert_eq!(low["Workflow"]["Status"], "NEW");
+}
+
+#[tokio::test]
+async fn accounts_are_kept_apart() {
+    let f = fixture().await;
+    assert!(matches!(
+        f.hub.handle_describe_hub(&caller(OTHER), &json!({})).await,
+        Err(HubError::InvalidAccess(_))
+    ));
+    f.hub.enable_hub(OTHER, "SECURITY_CONTROL").await.unwrap();
+    import(
+        &f.hub,
+        ACCOUNT,
+        vec![finding(ACCOUNT, "mine", START_MS, "LOW")],
+    )
+    .await;
+    assert!(get_one(&f.hub, OTHER, "mine").await.is_none());
+    let foreign = f
+        .hub
+        .handle_batch_import_findings(
+            &caller(OTHER),
+            json!({ "Findings": [finding(ACCOUNT, "x", START_MS, "LOW")] }),
+        )
+        .await;
+    assert!(matches!(foreign, Err(HubError::AccessDenied(_))));
+}
+
+#[tokio::test]
+async fn retention_deletes_by_record_state_and_age() {
+    let f = fixture().await;
+    let mut archived = finding(ACCOUNT, "old-archived", START_MS, "LOW");
+    archived["RecordState"] = json!("ARCHIVED");
+    import(
+        &f.hub,
+        ACCOUNT,
+        vec![finding(ACCOUNT, "old-active", START_MS, "LOW"), archived],
+    )
+    .await;
+    f.clock.advance(31 * DAY_MS);
+    let report = f.hub.sweep_retention().await.unwrap();
+    assert_eq!(report.findings_deleted, 1);
+    assert!(get_one(&f.hub, ACCOUNT, "old-archived").await.is_none());
+    assert!(get_one(&f.hub, ACCOUNT, "old-active").await.is_some());
+    f.clock.advance(60 * DAY_MS);
+    assert_eq!(f.hub.sweep_retention().await.unwrap().findings_deleted, 1);
+    assert_eq!(f.hub.finding_count(), 0);
+}
+
+#[tokio::test]
+async fn a_reopened_hub_rebuilds_its_index_and_keeps_counting() {
+    let f = fixture().await;
+    import(
+        &f.hub,
+        ACCOUNT,
+        vec![finding(ACCOUNT, "a", START_MS, "LOW")],
+    )
+    .await;
+    let clock: Arc<dyn Clock> = Arc::new(f.clock.clone());
+    let reopened = Hub::open(f.store.clone(), clock, "us-east-1")
+        .await
+        .unwrap();
+    assert_eq!(reopened.finding_count(), 1);
+    import(
+        &reopened,
+        ACCOUNT,
+        vec![finding(ACCOUNT, "b", START_MS, "LOW")],
+    )
+    .await;
+    import(
+        &reopened,
+        ACCOUNT,
+        vec![finding(ACCOUNT, "a", START_MS + 1, "HIGH")],
+    )
+    .await;
+    assert_eq!(reopened.finding_count(), 2);
+    assert_eq!(
+        get_one(&reopened, ACCOUNT, "a").await.unwrap()["Severity"]["Label"],
+        "HIGH"
+    );
+}
+
+#[tokio::test]
+async fn insight_results_count_each_value() {
+    let f = fixture().await;
+    import(
+        &f.hub,
+        ACCOUNT,
+        vec![
+            finding(ACCOUNT, "a", START_MS, "LOW"),
+            finding(ACCOUNT, "b", START_MS, "LOW"),
+            finding(ACCOUNT, "c", START_MS, "HIGH"),
+        ],
+    )
+    .await;
+    let created = f
+        .hub
+        .handle_create_insight(
+            &caller(ACCOUNT),
+            &json!({ "Name": "sev", "Filters": {}, "GroupByAttribute": "SeverityLabel" }),
+        )
+        .await
+        .unwrap();
+    let results = f
+        .hub
+        .handle_get_insight_results(
+            &caller(ACCOUNT),
+            &json!({ "InsightArn": created["InsightArn"] }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        results["InsightResults"]["ResultValues"],
+        json!([{ "GroupByAttributeValue": "LOW", "Count": 2 },
+               { "GroupByAttributeValue": "HIGH", "Count": 1 }])
+    );
+}
