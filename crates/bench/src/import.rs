@@ -12,11 +12,16 @@ use crate::findings::finding;
 
 const BATCH: usize = 100;
 
-pub async fn run(target: &Target, total: usize, clients: usize, start: usize) -> Result<(), String> {
+pub async fn run(
+    target: &Target,
+    total: usize,
+    clients: usize,
+    start: usize,
+) -> Result<(), String> {
     let client = Client::new(target)?;
-    let now = fleetward_model::timestamp::format_ms(
-        fleetward_model::Clock::now_ms(&fleetward_model::SystemClock),
-    );
+    let now = fleetward_model::timestamp::format_ms(fleetward_model::Clock::now_ms(
+        &fleetward_model::SystemClock,
+    ));
     let batches = total.div_ceil(BATCH);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
