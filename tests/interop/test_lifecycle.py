@@ -252,38 +252,29 @@ def test_postgres_acknowledged_writes_survive_kill_9(pg_url, tmp_path):
         assert get_one(client, findings[0])["Workflow"]["Status"] == "RESOLVED"
 
 
-def test_postgres_two_nodes_share_one_hub(pg_url, tmp_path):
-    """PostgreSQL is the backend for several nodes: what one node stores, the other serves."""
-    from support import wait_until
-
+def test_postgres_second_node_on_the_same_database_is_refused(pg_url, tmp_path):
+    """One node per database: the hub keeps its findings index in memory, so a second node on
+    the same PostgreSQL database would serve stale data; it must refuse to start instead."""
     args = ["--database-url", pg_url]
-    with running(tmp_path / "a", tmp_path / "a.log", extra_args=args) as node_a, \
-            running(tmp_path / "b", tmp_path / "b.log", extra_args=args) as node_b:
+    with running(tmp_path / "a", tmp_path / "a.log", extra_args=args) as node_a:
+        second = Fleetward(tmp_path / "b", tmp_path / "b.log", extra_args=args)
+        with pytest.raises(RuntimeError) as refused:
+            second.start(timeout=20.0)
+        assert "another Fleetward node" in str(refused.value), str(refused.value)[-2000:]
         key = node_a.read_credentials()
-        a, b = node_a.client(*key), node_b.client(*key)
-        assert b.describe_hub()["HubArn"] == hub_arn(ACCT)
+        assert node_a.client(*key).describe_hub()["HubArn"] == hub_arn(ACCT)
+    # Once the first node has stopped, the database is free again.
+    with running(tmp_path / "b", tmp_path / "b.log", extra_args=args) as node_b:
+        assert node_b.client(*node_b.read_credentials()).describe_hub()["HubArn"] == hub_arn(ACCT)
 
-        f = dd_audit_finding(ACCT, "nodes")
-        import_findings(a, [f])
-        wait_until(lambda: len(get_all_findings(b, scope("nodes"))) == 1, timeout=5.0,
-                   what="node B to see the finding imported through node A")
 
-        resp = b.batch_update_findings(FindingIdentifiers=[ident(f)], Workflow={"Status": "RESOLVED"})
-        assert resp["UnprocessedFindings"] == [], resp
-        wait_until(lambda: get_one(a, f)["Workflow"]["Status"] == "RESOLVED", timeout=5.0,
-                   what="node A to see node B's update")
-
-        arn = a.create_insight(Name="both nodes", Filters=scope("nodes"), GroupByAttribute="SeverityLabel")["InsightArn"]
-        values = b.get_insight_results(InsightArn=arn)["InsightResults"]["ResultValues"]
-        assert values == [{"GroupByAttributeValue": "CRITICAL", "Count": 1}]
-
-        a.create_automation_rule(RuleName="both", Description="rule made on A", RuleOrder=1,
-                                 Criteria=scope("nodes2"),
-                                 Actions=[{"Type": "FINDING_FIELDS_UPDATE", "FindingFieldsUpdate": {"Confidence": 55}}])
-        g = dd_detect_finding(ACCT, "nodes2")
-        import_findings(b, [g])
-        assert get_one(b, g).get("Confidence") == 55, "node B must apply the rule created on node A"
-
+def test_second_node_on_the_same_sqlite_file_is_refused(tmp_path):
+    data = tmp_path / "data"
+    with running(data, tmp_path / "a.log"):
+        second = Fleetward(data, tmp_path / "b.log")
+        with pytest.raises(RuntimeError) as refused:
+            second.start(timeout=20.0)
+        assert "another Fleetward node" in str(refused.value), str(refused.value)[-2000:]
 
 def test_other_region(paths):
     data_dir, log = paths

@@ -35,10 +35,10 @@ impl KeyCache {
     /// flood of bad keys cannot turn into a flood of queries.
     pub async fn resolve(&self, access_key_id: &str) -> Result<Option<ResolvedKey>, String> {
         let now = self.clock.now_ms();
-        if let Some((fetched, key)) = self.lock().get(access_key_id) {
-            if now - fetched < self.ttl_ms {
-                return Ok(key.clone());
-            }
+        if let Some((fetched, key)) = self.lock().get(access_key_id)
+            && now - fetched < self.ttl_ms
+        {
+            return Ok(key.clone());
         }
         let row = self
             .store

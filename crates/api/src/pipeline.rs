@@ -101,10 +101,10 @@ async fn handle_request(state: AppState, request: Request<Body>) -> Response<Bod
         .collect();
     // HTTP/2 carries the host in the authority, not a header; clients sign it as `host`.
     let authority = parts.uri.authority().map(|a| a.as_str().to_string());
-    if !parts.headers.contains_key("host") {
-        if let Some(authority) = authority.as_deref() {
-            headers.push(("host", authority));
-        }
+    if !parts.headers.contains_key("host")
+        && let Some(authority) = authority.as_deref()
+    {
+        headers.push(("host", authority));
     }
     let request = RequestParts {
         method: parts.method.as_str(),

@@ -56,12 +56,11 @@ pub fn read_default_key_id(path: &Path) -> Option<String> {
         let line = line.trim();
         if line.starts_with('[') {
             in_default = line == "[default]";
-        } else if in_default {
-            if let Some((k, v)) = line.split_once('=') {
-                if k.trim() == "aws_access_key_id" {
-                    return Some(v.trim().to_string());
-                }
-            }
+        } else if in_default
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == "aws_access_key_id"
+        {
+            return Some(v.trim().to_string());
         }
     }
     None
@@ -75,12 +74,12 @@ pub async fn ensure_admin_key(
     account_id: &str,
     now_ms: i64,
 ) -> Result<AccessKeyRow, String> {
-    if let Some(id) = read_default_key_id(path) {
-        if let Ok(Some(row)) = store.get_access_key(&id).await {
-            if row.status == "Active" && row.account_id == account_id {
-                return Ok(row);
-            }
-        }
+    if let Some(id) = read_default_key_id(path)
+        && let Ok(Some(row)) = store.get_access_key(&id).await
+        && row.status == "Active"
+        && row.account_id == account_id
+    {
+        return Ok(row);
     }
     let key = generate_key(account_id, now_ms);
     store

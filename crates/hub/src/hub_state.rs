@@ -78,12 +78,12 @@ impl Hub {
         let Some(hub) = &settings.hub else {
             return Err(HubError::not_subscribed(&caller.account_id));
         };
-        if let Some(arn) = optional_str(input, "HubArn")? {
-            if arn != hub.hub_arn {
-                return Err(HubError::ResourceNotFound(format!(
-                    "The request was rejected because no hub was found with ARN {arn}."
-                )));
-            }
+        if let Some(arn) = optional_str(input, "HubArn")?
+            && arn != hub.hub_arn
+        {
+            return Err(HubError::ResourceNotFound(format!(
+                "The request was rejected because no hub was found with ARN {arn}."
+            )));
         }
         Ok(json!({
             "HubArn": hub.hub_arn,

@@ -166,16 +166,16 @@ impl Hub {
             .collect();
         drop(index);
         for item in accepted.iter_mut() {
-            if matches!(&item.form, Form::Incoming(v) if v.is_null()) {
-                if let Some((working, rule_changes, text, record)) = built.remove(&item.key_hash) {
-                    item.form = Form::New {
-                        body: working.body,
-                        customer_fields: working.customer_fields,
-                        rule_changes,
-                        text,
-                        record,
-                    };
-                }
+            if matches!(&item.form, Form::Incoming(v) if v.is_null())
+                && let Some((working, rule_changes, text, record)) = built.remove(&item.key_hash)
+            {
+                item.form = Form::New {
+                    body: working.body,
+                    customer_fields: working.customer_fields,
+                    rule_changes,
+                    text,
+                    record,
+                };
             }
         }
     }

@@ -124,12 +124,13 @@ impl Hub {
         };
         let note = parse_note_update(input)?;
         let record_state = optional_str(input, "RecordState")?;
-        if let Some(state) = record_state {
-            if state != "ACTIVE" && state != "ARCHIVED" {
-                return Err(HubError::InvalidInput(
-                    "RecordState must be ACTIVE or ARCHIVED.".into(),
-                ));
-            }
+        if let Some(state) = record_state
+            && state != "ACTIVE"
+            && state != "ARCHIVED"
+        {
+            return Err(HubError::InvalidInput(
+                "RecordState must be ACTIVE or ARCHIVED.".into(),
+            ));
         }
         let account_id = caller.account_id.as_str();
         let _guard = self.write_lock.lock().await;
