@@ -23,12 +23,24 @@ pub async fn run(
         &fleetward_model::SystemClock,
     ));
     let batches = total.div_ceil(BATCH);
+    // Request bodies are built before the clock starts, so that the figure measures the
+    // server, not the load generator's JSON encoding (the client still signs each request).
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..batches)
+            .map(|batch| {
+                let first = start + batch * BATCH;
+                let findings: Vec<_> = (first..first + BATCH)
+                    .map(|n| finding(n, &target.account_id, &target.region, &now))
+                    .collect();
+                json!({ "Findings": findings }).to_string().into_bytes()
+            })
+            .collect(),
+    );
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..clients.max(1) {
-        let (client, next, now) = (client.clone(), next.clone(), now.clone());
-        let (account_id, region) = (target.account_id.clone(), target.region.clone());
+        let (client, next, bodies) = (client.clone(), next.clone(), bodies.clone());
         workers.push(tokio::spawn(async move {
             let mut imported = 0usize;
             loop {
@@ -36,11 +48,7 @@ pub async fn run(
                 if batch >= batches {
                     return Ok::<usize, String>(imported);
                 }
-                let first = start + batch * BATCH;
-                let findings: Vec<_> = (first..first + BATCH)
-                    .map(|n| finding(n, &account_id, &region, &now))
-                    .collect();
-                let body = json!({ "Findings": findings }).to_string().into_bytes();
+                let body = bodies[batch].clone();
                 let output = client.call("POST", "/findings/import", body).await?;
                 if output["FailedCount"].as_u64() != Some(0) {
                     return Err(format!(

@@ -33,6 +33,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let store = fleetward_store::open(&args.data.database_url())
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
+    // The hub keeps its findings index in memory: one node per database.
+    store.lock_node().await.map_err(|e| e.to_string())?;
 
     let first_start = store
         .create_account(&AccountRow {

@@ -27,6 +27,7 @@ impl Hub {
         let mut report = RetentionReport::default();
         for chunk in seqs.chunks(1_000) {
             report.findings_deleted += self.store.delete_findings(chunk).await?;
+            report.history_deleted += self.store.delete_history_of(chunk).await?;
         }
         {
             let mut index = self.write_index();

@@ -48,17 +48,16 @@ impl Hub {
         let after: Option<i64> = optional_str(input, "NextToken")?
             .map(paging::decode)
             .transpose()?;
+        let Some(seq) = self
+            .finding_seq(&caller.account_id, product_arn, id)
+            .await?
+        else {
+            // No such finding (or deleted by retention, with its history).
+            return Ok(json!({ "Records": [] }));
+        };
         let mut rows = self
             .store
-            .finding_history(
-                &caller.account_id,
-                product_arn,
-                id,
-                start,
-                end,
-                after,
-                max + 1,
-            )
+            .finding_history(&caller.account_id, seq, start, end, after, max + 1)
             .await?;
         let next = if rows.len() > max {
             rows.truncate(max);
@@ -85,6 +84,32 @@ impl Hub {
             output["NextToken"] = Value::String(next);
         }
         Ok(output)
+    }
+}
+
+impl Hub {
+    /// The seq of the account's finding (ProductArn, Id), if it is stored.
+    pub(crate) async fn finding_seq(
+        &self,
+        account_id: &str,
+        product_arn: &str,
+        id: &str,
+    ) -> HubResult<Option<i64>> {
+        let candidates = self
+            .read_index()
+            .candidates(account_id, crate::index::key_hash(product_arn, id));
+        match candidates.as_slice() {
+            [] => Ok(None),
+            // One finding with this identity hash: the hash is 64 bits, so it is this one.
+            [seq] => Ok(Some(*seq)),
+            _ => Ok(self
+                .store
+                .get_findings_by_seq(&candidates)
+                .await?
+                .into_iter()
+                .find(|row| row.product_arn == product_arn && row.id == id)
+                .map(|row| row.seq)),
+        }
     }
 }
 

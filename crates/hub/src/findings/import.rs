@@ -330,8 +330,8 @@ impl Hub {
             current.insert(key, touched);
         }
 
-        let written: Vec<Touched> = order.iter().filter_map(|k| current.remove(k)).collect();
-        let rows: Vec<_> = written.iter().map(|t| t.row(account_id)).collect();
+        let mut written: Vec<Touched> = order.iter().filter_map(|k| current.remove(k)).collect();
+        let rows = super::rows_of(&mut written, account_id);
         self.store.write_findings(&rows, &history).await?;
         let mut index = self.write_index();
         for t in written {

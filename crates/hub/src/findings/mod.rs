@@ -26,6 +26,11 @@ pub struct Touched {
     pub prebuilt: Option<(String, FindingRecord)>,
 }
 
+/// Store rows for `written`; prebuilt texts move into the rows instead of being copied.
+pub fn rows_of(written: &mut [Touched], account_id: &str) -> Vec<StoredFinding> {
+    written.iter_mut().map(|t| t.take_row(account_id)).collect()
+}
+
 impl Touched {
     pub fn updated_at_ms(&self) -> i64 {
         self.body
@@ -35,7 +40,12 @@ impl Touched {
             .unwrap_or(0)
     }
 
-    pub fn row(&self, account_id: &str) -> StoredFinding {
+    /// The store row; a prebuilt text is moved out (the record stays for the index).
+    pub fn take_row(&mut self, account_id: &str) -> StoredFinding {
+        let body = match &mut self.prebuilt {
+            Some((text, _)) => std::mem::take(text),
+            None => self.body.to_string(),
+        };
         StoredFinding {
             seq: self.seq,
             account_id: account_id.to_string(),
@@ -49,10 +59,7 @@ impl Touched {
                 .unwrap_or("ACTIVE")
                 .to_string(),
             customer_fields: self.customer_fields,
-            body: match &self.prebuilt {
-                Some((text, _)) => text.clone(),
-                None => self.body.to_string(),
-            },
+            body,
         }
     }
 
@@ -93,6 +100,7 @@ impl Touched {
             })
             .collect();
         HistoryRecord {
+            finding_seq: self.seq,
             account_id: account_id.to_string(),
             product_arn: self.product_arn.clone(),
             finding_id: self.id.clone(),

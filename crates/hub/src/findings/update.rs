@@ -107,7 +107,7 @@ impl Hub {
             processed.push(identifier(&product_arn, &id));
             written.push(finding);
         }
-        let rows: Vec<_> = written.iter().map(|t| t.row(account_id)).collect();
+        let rows = super::rows_of(&mut written, account_id);
         self.store.write_findings(&rows, &history).await?;
         let mut index = self.write_index();
         for t in written {
@@ -166,7 +166,7 @@ impl Hub {
                     prebuilt: None,
                 });
             }
-            let rows: Vec<_> = written.iter().map(|t| t.row(account_id)).collect();
+            let rows = super::rows_of(&mut written, account_id);
             // Not recorded in finding history: AWS leaves the deprecated API out of it.
             self.store.write_findings(&rows, &[]).await?;
             let mut index = self.write_index();
