@@ -1,6 +1,6 @@
 //! Store throughput: new findings in batches of 100 with ~2 KB JSON bodies (with and without
-//! a history record each), updates of random existing findings, reads of 100 random seqs
-//! and the start-up scan.
+//! a history record each), updates of random existing findings (without and with a history
+//! record each), reads of 100 random seqs and the start-up scan.
 //!
 //! ```text
 //! cargo run --release -p fleetward-store --example write_bench -- [URL] [--rows N] [--random-ids|--prowler-ids]
@@ -112,6 +112,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     phase.report("update 100 random findings", updates / BATCH * BATCH, wal.bytes().await);
 
+    // 3b. The same with a history record per update, as BatchUpdateFindings and imports
+    // that change a finding write them.
+    let mut phase = Phase::start(wal.bytes().await);
+    for round in 0..updates / BATCH {
+        let mut picked: Vec<i64> = (0..BATCH).map(|_| seqs[rng.below(seqs.len())]).collect();
+        picked.sort_unstable();
+        let findings: Vec<_> = picked
+            .iter()
+            .map(|&seq| updated(finding(seq, &ids), updates + round))
+            .collect();
+        let history: Vec<_> = findings.iter().map(history).collect();
+        let t = Instant::now();
+        store.write_findings(&findings, &history).await?;
+        phase.latencies.push(t.elapsed());
+    }
+    phase.report(
+        "update 100 random + history record",
+        updates / BATCH * BATCH,
+        wal.bytes().await,
+    );
+
     // 4. Reads of 100 random seqs, as the hub does for one page of GetFindings.
     let rounds = 2_000;
     let mut phase = Phase::start(wal.bytes().await);
@@ -171,12 +192,12 @@ struct Phase {
     start: Instant,
     cpu: Option<f64>,
     io: Option<Io>,
-    wal: Option<i64>,
+    wal: Option<ServerWrites>,
     latencies: Vec<Duration>,
 }
 
 impl Phase {
-    fn start(wal: Option<i64>) -> Self {
+    fn start(wal: Option<ServerWrites>) -> Self {
         Phase {
             start: Instant::now(),
             cpu: cpu_seconds(),
@@ -186,17 +207,24 @@ impl Phase {
         }
     }
 
-    fn report(mut self, what: &str, rows: usize, wal: Option<i64>) {
+    fn report(mut self, what: &str, rows: usize, wal: Option<ServerWrites>) {
         let took = self.start.elapsed();
         let cpu = match (self.cpu, cpu_seconds()) {
             (Some(before), Some(after)) => format!("{:.2}s", after - before),
             _ => "n/a".into(),
         };
         let io = match (self.io, Io::now(), self.wal.zip(wal)) {
-            (_, _, Some((before, after))) => format!(
-                " | WAL {:.1} KB/row",
-                (after - before) as f64 / rows as f64 / 1000.0
-            ),
+            (_, _, Some((before, after))) => {
+                let per_row = |bytes: f64| bytes / rows as f64 / 1000.0;
+                let written = match before.written.zip(after.written) {
+                    Some((b, a)) => format!(", server wrote {:.1} KB/row", per_row((a - b) as f64)),
+                    None => String::new(),
+                };
+                format!(
+                    " | WAL {:.1} KB/row{written}",
+                    per_row((after.wal - before.wal) as f64)
+                )
+            }
             (Some(before), Some(after), None) => format!(
                 " | written {:.1} KB/row (syscalls), {:.1} KB/row (dirtied)",
                 (after.wchar - before.wchar) as f64 / rows as f64 / 1000.0,
@@ -229,25 +257,63 @@ fn cpu_seconds() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
-/// The PostgreSQL server's WAL position, to count the WAL bytes a phase wrote (data pages
-/// are written again at checkpoints, at most once per checkpoint each). `None` for SQLite.
-struct WalProbe(Option<PgConnection>);
+/// What the PostgreSQL server wrote, to count the bytes per row of a phase: its WAL
+/// position and, where `/proc` lets this process read them (same user or root), the bytes
+/// the server's processes passed to `write` (WAL, and data pages as buffers are evicted or
+/// checkpointed; a little socket output too). `None` for SQLite.
+struct WalProbe(Option<(PgConnection, Option<u32>)>);
+
+#[derive(Clone, Copy)]
+struct ServerWrites {
+    wal: i64,
+    written: Option<u64>,
+}
 
 impl WalProbe {
     async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         if !url.starts_with("postgres") {
             return Ok(WalProbe(None));
         }
-        Ok(WalProbe(Some(PgConnection::connect(url).await?)))
+        let mut conn = PgConnection::connect(url).await?;
+        let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await?;
+        let postmaster = u32::try_from(backend).ok().and_then(parent_pid);
+        Ok(WalProbe(Some((conn, postmaster))))
     }
 
-    async fn bytes(&mut self) -> Option<i64> {
-        let conn = self.0.as_mut()?;
-        sqlx::query_scalar("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+    async fn bytes(&mut self) -> Option<ServerWrites> {
+        let (conn, postmaster) = self.0.as_mut()?;
+        let wal = sqlx::query_scalar("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
             .fetch_one(conn)
             .await
-            .ok()
+            .ok()?;
+        let written = postmaster.and_then(children_wchar);
+        Some(ServerWrites { wal, written })
     }
+}
+
+fn parent_pid(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// `wchar` summed over the children of `parent` (the server's processes).
+fn children_wchar(parent: u32) -> Option<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse().ok()) else {
+            continue;
+        };
+        if parent_pid(pid) != Some(parent) {
+            continue;
+        }
+        let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+        total += io
+            .lines()
+            .find_map(|l| l.strip_prefix("wchar:")?.trim().parse::<u64>().ok())?;
+    }
+    Some(total)
 }
 
 /// Bytes this process wrote (Linux `/proc/self/io`): `wchar` counts every `write` call
@@ -315,6 +381,10 @@ fn finding(seq: i64, ids: &IdStyle) -> StoredFinding {
     let body = format!(
         r#"{{"SchemaVersion":"2018-10-08","Id":"{id}","ProductArn":"{PRODUCT}","GeneratorId":"fleetward-detect/behavior/authorization-failures","AwsAccountId":"111111111111","Types":["Software and Configuration Checks/Vulnerabilities/CVE","TTPs/Discovery"],"FirstObservedAt":"2026-11-22T08:00:00.000Z","LastObservedAt":"2026-11-22T08:05:00.000Z","CreatedAt":"2026-11-22T08:05:00.000Z","UpdatedAt":"2026-11-22T08:05:00.000Z","Severity":{{"Label":"HIGH","Normalized":70,"Original":"HIGH"}},"Confidence":80,"Criticality":60,"Title":"Device thing-{seq} exceeded the authorization failure threshold","Description":"The device reported 57 authorization failures in the last 5 minutes, above the static threshold of 10 set by the security profile. This usually means stolen credentials or a misconfigured policy on a fleet of sensors deployed in the field; check the device certificate and the attached policies.","Remediation":{{"Recommendation":{{"Text":"Review the IoT policy attached to the certificate and rotate the certificate if compromise is suspected.","Url":"https://docs.aws.amazon.com/iot/latest/developerguide/device-defender.html"}}}},"ProductFields":{{"fleetward/behavior":"authorization-failures","fleetward/security-profile":"default-profile","fleetward/violation-id":"v-{seq:012}"}},"Resources":[{{"Type":"AwsIotThing","Id":"arn:aws:iot:us-east-1:111111111111:thing/thing-{seq}","Partition":"aws","Region":"us-east-1","Tags":{{"site":"plant-7","line":"assembly-3"}},"Details":{{"Other":{{"certificateId":"a3f1c2d4e5b6a7980112233445566778899aabbccddeeff00112233445566778","clientId":"thing-{seq}","lastSeen":"2026-11-22T08:04:59Z"}}}}}}],"Compliance":{{"Status":"FAILED"}},"WorkflowState":"NEW","Workflow":{{"Status":"NEW"}},"RecordState":"ACTIVE","FindingProviderFields":{{"Confidence":80,"Criticality":60,"Severity":{{"Label":"HIGH","Original":"HIGH"}},"Types":["TTPs/Discovery"]}},"Note":{{"Text":"Raised automatically by Fleetward Detect.","UpdatedBy":"fleetward","UpdatedAt":"2026-11-22T08:05:00.000Z"}}}}"#
     );
+    let body = match std::env::var("FW_BODY_BYTES").ok().and_then(|v| v.parse::<usize>().ok()) {
+        Some(n) => body[..n].to_owned(),
+        None => body,
+    };
     StoredFinding {
         seq,
         account_id: "111111111111".into(),
@@ -351,7 +421,21 @@ fn updated(mut f: StoredFinding, round: usize) -> StoredFinding {
 }
 
 fn history(f: &StoredFinding) -> HistoryRecord {
+    if std::env::var("FW_BLANK").is_ok() {
+        return HistoryRecord {
+            finding_seq: f.seq,
+            account_id: f.account_id.clone(),
+            product_arn: String::new(),
+            finding_id: String::new(),
+            update_time_ms: f.updated_at_ms,
+            created: true,
+            source_type: "BATCH_IMPORT_FINDINGS".into(),
+            identity: "arn:aws:iam::111111111111:root".into(),
+            updates_json: "[]".into(),
+        };
+    }
     HistoryRecord {
+        finding_seq: f.seq,
         account_id: f.account_id.clone(),
         product_arn: f.product_arn.clone(),
         finding_id: f.id.clone(),

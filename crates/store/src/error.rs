@@ -12,6 +12,10 @@ pub enum StoreError {
     /// A write broke another integrity rule (foreign key, check, not-null).
     #[error("constraint violated: {0}")]
     Constraint(String),
+    /// [`Store::lock_node`](crate::Store::lock_node): another Fleetward node (process)
+    /// holds the database's node lock.
+    #[error("database locked: {0}")]
+    Locked(String),
     /// `open` was given a URL it does not understand.
     #[error("invalid database url: {0}")]
     InvalidUrl(String),

@@ -56,8 +56,10 @@ pub struct Document {
     pub updated_ms: i64,
 }
 
-/// One ASFF finding. `seq` is assigned by the caller (unique, increasing at creation, never
-/// reused) and is the primary key; (account_id, product_arn, id) is unique too.
+/// One ASFF finding. `seq` is assigned by the caller (positive, unique, increasing at
+/// creation, never reused) and is the primary key: the finding's identity in the store. The
+/// store does not index or check (account_id, product_arn, id): mapping identities to seqs,
+/// one seq each, is the caller's job (the hub keeps that map in memory).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredFinding {
     pub seq: i64,
@@ -74,6 +76,8 @@ pub struct StoredFinding {
 /// One entry of a finding's history (GetFindingHistory).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct HistoryRecord {
+    /// The seq of the finding (positive): history is looked up and deleted by it.
+    pub finding_seq: i64,
     pub account_id: String,
     pub product_arn: String,
     pub finding_id: String,
@@ -127,8 +131,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Upserts (by seq) all findings and appends all history records in ONE transaction:
     /// all or nothing. A seq belongs to one finding (account, product, id) for life: reusing
-    /// it for another finding is a [`StoreError::Constraint`], and giving a finding's
-    /// identity to a second seq is [`StoreError::AlreadyExists`]. If a seq appears twice in
+    /// it for another finding is a [`StoreError::Constraint`]. The store does not check that
+    /// an identity has only one seq: that is the caller's job. A seq or `finding_seq` that
+    /// is not positive is a [`StoreError::Constraint`]. If a seq appears twice in
     /// `findings`, the last one wins.
     async fn write_findings(
         &self,
@@ -140,20 +145,20 @@ pub trait Store: Send + Sync + 'static {
     async fn scan_findings(&self, after_seq: i64, limit: usize) -> Result<Vec<StoredFinding>>;
     /// Any order; missing seqs are skipped.
     async fn get_findings_by_seq(&self, seqs: &[i64]) -> Result<Vec<StoredFinding>>;
-    /// Deletes in one transaction; returns how many existed.
+    /// Deletes in one transaction; returns how many existed. Their history stays: see
+    /// [`Store::delete_history_of`].
     async fn delete_findings(&self, seqs: &[i64]) -> Result<u64>;
     /// The highest seq ever written, deleted findings included, so a caller that resumes
     /// from it never reuses a seq; 0 when no finding was ever written.
     async fn max_finding_seq(&self) -> Result<i64>;
-    /// History of one finding, oldest first (by update time, then insertion), with update
-    /// time in `[start_ms, end_ms]`, after the cursor, at most `limit`. The `i64` returned
-    /// with each record is its opaque cursor.
-    #[allow(clippy::too_many_arguments)]
+    /// History of the finding `finding_seq`, oldest first (by update time, then insertion),
+    /// with update time in `[start_ms, end_ms]`, after the cursor, at most `limit`. Only
+    /// records of `account_id` are returned (a safety net: a seq names one finding). The
+    /// `i64` returned with each record is its opaque cursor.
     async fn finding_history(
         &self,
         account_id: &str,
-        product_arn: &str,
-        finding_id: &str,
+        finding_seq: i64,
         start_ms: i64,
         end_ms: i64,
         after_cursor: Option<i64>,
@@ -161,9 +166,23 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<(i64, HistoryRecord)>>;
     /// Deletes history records with update time < `before_ms`; returns how many.
     async fn delete_history_before(&self, before_ms: i64) -> Result<u64>;
+    /// Deletes all history records of these findings in one transaction (retention deletes
+    /// a finding's history with it); returns how many.
+    async fn delete_history_of(&self, finding_seqs: &[i64]) -> Result<u64>;
 
-    /// Closes the connection pools (waiting for checked-out connections). Calls made after
-    /// this fail.
+    /// Takes this database's node lock, held until [`Store::close`] or drop, so that a
+    /// second Fleetward process on the same database refuses to start: if another store
+    /// (another process, or another `open` in this one) holds it, fails with
+    /// [`StoreError::Locked`] at once. Taking it again through the same store succeeds.
+    ///
+    /// SQLite: an OS lock (`flock`) on the file `<database file>.lock` beside the database,
+    /// released by the OS if the process dies; nothing to lock for an in-memory database.
+    /// PostgreSQL: a session advisory lock on a connection of its own (outside the pool),
+    /// released by the server when that connection ends.
+    async fn lock_node(&self) -> Result<()>;
+
+    /// Releases the node lock and closes the connection pools (waiting for checked-out
+    /// connections). Calls made after this fail.
     async fn close(&self);
 }
 

@@ -5,7 +5,9 @@
 //! - `fn reader(&self) -> &sqlx::Pool<DB>`: the pool for reads;
 //! - `fn writer(&self) -> &sqlx::Pool<DB>`: the pool for single-statement writes;
 //! - `async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, DB>>`;
-//! - `async fn shutdown(&self)`: stops background work and closes the pools;
+//! - `async fn shutdown(&self)`: stops background work, releases the node lock and closes
+//!   the pools;
+//! - `async fn take_node_lock(&self) -> Result<()>`: [`Store::lock_node`](crate::Store::lock_node);
 //! - `async fn findings_by_seq(&self, seqs: &[i64]) -> Result<Vec<StoredFinding>>` for at
 //!   most [`MAX_BATCH`](crate::sql::MAX_BATCH) seqs, and
 //!   `async fn findings_after(&self, after_seq: i64, limit: usize) -> Result<Vec<StoredFinding>>`:
@@ -226,12 +228,6 @@ macro_rules! impl_store {
                         ));
                     }
                 }
-                if let Some(max_seq) = findings.iter().map(|f| f.seq).max() {
-                    sqlx::query($crate::sql::SEQ_HIGH_WATER_RAISE)
-                        .bind(max_seq)
-                        .execute(&mut *tx)
-                        .await?;
-                }
                 let mut rest = history;
                 for size in $crate::sql::chunk_sizes(rest.len()) {
                     let (chunk, tail) = rest.split_at(size);
@@ -240,6 +236,7 @@ macro_rules! impl_store {
                         sqlx::query($crate::sql::HISTORY_INSERT.get(size, $placeholders));
                     for h in chunk {
                         query = query
+                            .bind(h.finding_seq)
                             .bind(&h.account_id)
                             .bind(&h.product_arn)
                             .bind(&h.finding_id)
@@ -280,15 +277,25 @@ macro_rules! impl_store {
                     return Ok(0);
                 }
                 let mut tx = self.begin_write().await?;
-                let mut deleted = 0;
+                let (mut deleted, mut max_deleted) = (0, None);
                 for chunk in seqs.chunks($crate::sql::MAX_BATCH) {
                     let len = $crate::sql::padded_len(chunk.len());
-                    let mut query =
-                        sqlx::query($crate::sql::FINDINGS_DELETE.get(len, $placeholders));
+                    let mut query = sqlx::query_scalar::<_, i64>(
+                        $crate::sql::FINDINGS_DELETE.get(len, $placeholders),
+                    );
                     for i in 0..len {
                         query = query.bind(chunk[i.min(chunk.len() - 1)]);
                     }
-                    deleted += query.execute(&mut *tx).await?.rows_affected();
+                    let gone = query.fetch_all(&mut *tx).await?;
+                    deleted += gone.len() as u64;
+                    max_deleted = max_deleted.max(gone.into_iter().max());
+                }
+                // The high-water mark counts the seqs present: keep the deleted ones in it.
+                if let Some(max_seq) = max_deleted {
+                    sqlx::query($crate::sql::SEQ_HIGH_WATER_RAISE)
+                        .bind(max_seq)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 tx.commit().await?;
                 Ok(deleted)
@@ -303,8 +310,7 @@ macro_rules! impl_store {
             async fn finding_history(
                 &self,
                 account_id: &str,
-                product_arn: &str,
-                finding_id: &str,
+                finding_seq: i64,
                 start_ms: i64,
                 end_ms: i64,
                 after_cursor: Option<i64>,
@@ -312,7 +318,8 @@ macro_rules! impl_store {
             ) -> $crate::Result<Vec<(i64, $crate::HistoryRecord)>> {
                 // Resume strictly after the cursor's (time, id) position. A cursor whose
                 // record was pruned by `delete_history_before` was older than every record
-                // left, so resuming from the start is right.
+                // left, so resuming from the start is right (one pruned by
+                // `delete_history_of` took the whole history with it).
                 let mut after = (i64::MIN, i64::MIN);
                 if let Some(cursor) = after_cursor {
                     let time: Option<i64> = sqlx::query_scalar($crate::sql::HISTORY_CURSOR_TIME)
@@ -325,9 +332,8 @@ macro_rules! impl_store {
                 }
                 let rows: Vec<$crate::shared::HistoryRow> =
                     sqlx::query_as($crate::sql::HISTORY_PAGE)
+                        .bind(finding_seq)
                         .bind(account_id)
-                        .bind(product_arn)
-                        .bind(finding_id)
                         .bind(start_ms)
                         .bind(end_ms)
                         .bind(after.0)
@@ -347,6 +353,29 @@ macro_rules! impl_store {
                     .execute(self.writer())
                     .await?;
                 Ok(done.rows_affected())
+            }
+
+            async fn delete_history_of(&self, finding_seqs: &[i64]) -> $crate::Result<u64> {
+                if finding_seqs.is_empty() {
+                    return Ok(0);
+                }
+                let mut tx = self.begin_write().await?;
+                let mut deleted = 0;
+                for chunk in finding_seqs.chunks($crate::sql::MAX_BATCH) {
+                    let len = $crate::sql::padded_len(chunk.len());
+                    let mut query =
+                        sqlx::query($crate::sql::HISTORY_DELETE_OF.get(len, $placeholders));
+                    for i in 0..len {
+                        query = query.bind(chunk[i.min(chunk.len() - 1)]);
+                    }
+                    deleted += query.execute(&mut *tx).await?.rows_affected();
+                }
+                tx.commit().await?;
+                Ok(deleted)
+            }
+
+            async fn lock_node(&self) -> $crate::Result<()> {
+                self.take_node_lock().await
             }
 
             async fn close(&self) {

@@ -89,10 +89,10 @@ pub const FINDINGS_SCAN: &str = concat!(
 /// `INSERT` of `rows` findings (8 binds each, in [`StoredFinding`](crate::StoredFinding)
 /// field order) that overwrites the finding with the same seq, but only if it is the same
 /// finding (account, product, id): a seq belongs to one finding for life. Rows skipped that
-/// way are missing from the affected-row count, which is how the caller detects them. A
-/// clash on the (account, product, id) unique key under another seq fails the statement.
+/// way are missing from the affected-row count, which is how the caller detects them. The
+/// check reads only the row being replaced, which the upsert reads anyway.
 ///
-/// Not rewriting the identity columns also spares the identity index on every update.
+/// Nothing checks that an identity has one seq: the caller (the hub) owns that mapping.
 pub static FINDINGS_UPSERT: Batched = Batched::values(
     "INSERT INTO findings (seq, account_id, product_arn, finding_id, updated_at_ms, \
      record_state, customer_fields, body) VALUES ",
@@ -105,12 +105,12 @@ pub static FINDINGS_UPSERT: Batched = Batched::values(
      AND findings.finding_id = excluded.finding_id",
 );
 
-/// `INSERT` of `rows` history records (8 binds each, in
+/// `INSERT` of `rows` history records (9 binds each, in
 /// [`HistoryRecord`](crate::HistoryRecord) field order).
 pub static HISTORY_INSERT: Batched = Batched::values(
-    "INSERT INTO finding_history (account_id, product_arn, finding_id, update_time_ms, \
-     created, source_type, identity, updates_json) VALUES ",
-    8,
+    "INSERT INTO finding_history (finding_seq, account_id, product_arn, finding_id, \
+     update_time_ms, created, source_type, identity, updates_json) VALUES ",
+    9,
     "",
 );
 
@@ -124,29 +124,43 @@ pub static FINDINGS_BY_SEQ: Batched = Batched::in_list(
     ")",
 );
 
-/// Deletes the findings whose seq is in a list of `rows` binds.
-pub static FINDINGS_DELETE: Batched = Batched::in_list("DELETE FROM findings WHERE seq IN (", ")");
+/// Deletes the findings whose seq is in a list of `rows` binds, returning their seqs (to
+/// raise the high-water mark to the highest deleted).
+pub static FINDINGS_DELETE: Batched = Batched::in_list(
+    "DELETE FROM findings WHERE seq IN (",
+    ") RETURNING seq",
+);
 
-/// The seq high-water mark: raised in the same transaction as every findings write, never
-/// lowered by deletes.
-pub const SEQ_HIGH_WATER_GET: &str = "SELECT value FROM store_counters WHERE name = 'finding_seq'";
+/// The seq high-water mark: the greater of the highest seq present and the counter, which
+/// deletes raise to the highest seq they remove (in their transaction). So writes, the hot
+/// path, do not touch the counter: no extra page per commit, no lock shared by writers.
+/// Both maxima are one index probe.
+pub const SEQ_HIGH_WATER_GET: &str = "SELECT COALESCE(MAX(v), 0) FROM ( \
+     SELECT value AS v FROM store_counters WHERE name = 'finding_seq' \
+     UNION ALL SELECT MAX(seq) AS v FROM findings) AS high";
 pub const SEQ_HIGH_WATER_RAISE: &str =
     "UPDATE store_counters SET value = $1 WHERE name = 'finding_seq' AND value < $1";
 
 /// The position of a history cursor, to resume after it in (update time, id) order.
 pub const HISTORY_CURSOR_TIME: &str =
     "SELECT update_time_ms FROM finding_history WHERE history_id = $1";
-/// One page of a finding's history after position ($6 time, $7 id).
-pub const HISTORY_PAGE: &str = "SELECT history_id AS cursor, account_id, product_arn, \
-     finding_id, update_time_ms, created, source_type, identity, updates_json \
+/// One page of a finding's history after position ($5 time, $6 id), by the
+/// `finding_history_by_finding` index. The account is a safety net: a seq names one finding.
+pub const HISTORY_PAGE: &str = "SELECT history_id AS cursor, finding_seq, account_id, \
+     product_arn, finding_id, update_time_ms, created, source_type, identity, updates_json \
      FROM finding_history \
-     WHERE account_id = $1 AND product_arn = $2 AND finding_id = $3 \
-       AND update_time_ms >= $4 AND update_time_ms <= $5 \
-       AND (update_time_ms > $6 OR (update_time_ms = $6 AND history_id > $7)) \
-     ORDER BY update_time_ms, history_id LIMIT $8";
+     WHERE finding_seq = $1 AND account_id = $2 \
+       AND update_time_ms >= $3 AND update_time_ms <= $4 \
+       AND (update_time_ms, history_id) > ($5, $6) \
+     ORDER BY update_time_ms, history_id LIMIT $7";
 pub const HISTORY_DELETE_BEFORE: &str = "DELETE FROM finding_history WHERE update_time_ms < $1";
+/// Deletes the history of the findings whose seq is in a list of `rows` binds.
+pub static HISTORY_DELETE_OF: Batched = Batched::in_list(
+    "DELETE FROM finding_history WHERE finding_seq IN (",
+    ")",
+);
 
-/// Largest number of rows (or ids) in one batched statement. 256 rows of 8 columns is 2,048
+/// Largest number of rows (or ids) in one batched statement. 256 rows of 9 columns is 2,304
 /// binds, far below the limits of both backends (SQLite 32,766, PostgreSQL 65,535).
 pub const MAX_BATCH: usize = 256;
 const SIZES: usize = MAX_BATCH.trailing_zeros() as usize + 1;
@@ -286,11 +300,11 @@ mod tests {
         use Placeholders::*;
         assert_eq!(
             FINDINGS_DELETE.get(2, Numbered),
-            "DELETE FROM findings WHERE seq IN ($1,$2)"
+            "DELETE FROM findings WHERE seq IN ($1,$2) RETURNING seq"
         );
         assert_eq!(
-            FINDINGS_DELETE.get(2, Anonymous),
-            "DELETE FROM findings WHERE seq IN (?,?)"
+            HISTORY_DELETE_OF.get(2, Anonymous),
+            "DELETE FROM finding_history WHERE finding_seq IN (?,?)"
         );
         let upsert = FINDINGS_UPSERT.get(2, Numbered);
         assert!(
@@ -298,11 +312,11 @@ mod tests {
             "{upsert}"
         );
         assert!(upsert.contains("$16) ON CONFLICT (seq)"), "{upsert}");
-        assert!(HISTORY_INSERT.get(1, Numbered).ends_with("$8)"));
+        assert!(HISTORY_INSERT.get(1, Numbered).ends_with("$9)"));
         assert!(
             HISTORY_INSERT
                 .get(2, Anonymous)
-                .ends_with("(?,?,?,?,?,?,?,?),(?,?,?,?,?,?,?,?)")
+                .ends_with("(?,?,?,?,?,?,?,?,?),(?,?,?,?,?,?,?,?,?)")
         );
     }
 }

@@ -3,7 +3,11 @@
 mod checkpointer;
 mod packed;
 
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -32,6 +36,10 @@ pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
     checkpointer: Option<Checkpointer>,
+    /// `<database file>.lock`; `None` in memory.
+    lock_path: Option<PathBuf>,
+    /// The node lock file while [`lock_node`](crate::Store::lock_node) holds it.
+    node_lock: Mutex<Option<File>>,
 }
 
 impl SqliteStore {
@@ -50,7 +58,7 @@ impl SqliteStore {
             // Findings are ~2 KB: 8 KiB pages hold three where 4 KiB pages hold one, which
             // cuts the bytes written to the WAL and the file size by a third. Only applies
             // when the file is created.
-            .page_size(8192)
+            .page_size(std::env::var("FW_PAGE_SIZE").ok().and_then(|v| v.parse().ok()).unwrap_or(8192))
             // WAL with synchronous=NORMAL: a commit is in the WAL (the OS page cache) before
             // it returns, so it survives kill -9 of the process, our durability bar. Only a
             // power loss or OS crash can lose the last commits (never corrupt the file).
@@ -94,6 +102,8 @@ impl SqliteStore {
                 read: write.clone(),
                 write,
                 checkpointer: None,
+                lock_path: None,
+                node_lock: Mutex::new(None),
             });
         }
         let read = SqlitePoolOptions::new()
@@ -109,10 +119,14 @@ impl SqliteStore {
             )
             .await?;
         let checkpointer = Checkpointer::start(&options).await?;
+        let mut lock_path = options.get_filename().as_os_str().to_owned();
+        lock_path.push(".lock");
         Ok(SqliteStore {
             write,
             read,
             checkpointer: Some(checkpointer),
+            lock_path: Some(lock_path.into()),
+            node_lock: Mutex::new(None),
         })
     }
 
@@ -136,6 +150,57 @@ impl SqliteStore {
         }
         self.write.close().await;
         self.read.close().await;
+        // Last: another node may start writing once it is released.
+        drop(self.locked_file().take());
+    }
+
+    fn locked_file(&self) -> std::sync::MutexGuard<'_, Option<File>> {
+        self.node_lock.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `flock` on the sidecar file: the lock belongs to the open file, so it conflicts with
+    /// another open of the same file in this process too, and the OS releases it when the
+    /// file is closed (drop, or the process dying). The file is never deleted: deleting it
+    /// while another process waits to open it would let two processes lock two files.
+    async fn take_node_lock(&self) -> Result<()> {
+        let Some(path) = &self.lock_path else {
+            return Ok(());
+        };
+        let mut held = self.locked_file();
+        if held.is_some() {
+            return Ok(());
+        }
+        let io = |err: std::io::Error| StoreError::Database(sqlx::Error::Io(err));
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {
+                // The holder's process id, for the message of the node that is refused.
+                file.set_len(0).map_err(io)?;
+                write!(file, "{}", std::process::id()).map_err(io)?;
+                *held = Some(file);
+                Ok(())
+            }
+            Err(TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.rewind().and_then(|()| file.read_to_string(&mut holder));
+                let holder = match holder.trim().parse::<u32>() {
+                    Ok(pid) => format!("process {pid}"),
+                    Err(_) => "another process".into(),
+                };
+                Err(StoreError::Locked(format!(
+                    "another Fleetward node is using this database ({holder} holds the lock \
+                     on {})",
+                    path.display()
+                )))
+            }
+            Err(TryLockError::Error(err)) => Err(io(err)),
+        }
     }
 
     async fn findings_by_seq(&self, seqs: &[i64]) -> Result<Vec<StoredFinding>> {

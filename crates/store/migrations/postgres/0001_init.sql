@@ -28,8 +28,12 @@ CREATE TABLE documents (
 );
 CREATE INDEX documents_listing ON documents (account_id, kind, created_ms, doc_key);
 
+-- The seq is the identity: the hub (the one writer) maps (account, product, id) to seqs in
+-- memory, so no index on those columns. Such an index takes inserts at random places
+-- (finding ids are not ordered), which cost several times the bytes of the findings.
+-- seq > 0: scans start after 0, and max_finding_seq is 0 when there is none.
 CREATE TABLE findings (
-    seq             BIGINT NOT NULL PRIMARY KEY,
+    seq             BIGINT NOT NULL PRIMARY KEY CHECK (seq > 0),
     account_id      TEXT COLLATE "C" NOT NULL,
     product_arn     TEXT COLLATE "C" NOT NULL,
     finding_id      TEXT COLLATE "C" NOT NULL,
@@ -38,10 +42,12 @@ CREATE TABLE findings (
     customer_fields BIGINT NOT NULL,
     body            TEXT NOT NULL
 );
-CREATE UNIQUE INDEX findings_identity ON findings (account_id, product_arn, finding_id);
 
+-- Indexed by the finding's seq, not its textual identity: new findings get increasing seqs,
+-- so their records append at the end of the index.
 CREATE TABLE finding_history (
     history_id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    finding_seq    BIGINT NOT NULL CHECK (finding_seq > 0),
     account_id     TEXT COLLATE "C" NOT NULL,
     product_arn    TEXT COLLATE "C" NOT NULL,
     finding_id     TEXT COLLATE "C" NOT NULL,
@@ -52,10 +58,12 @@ CREATE TABLE finding_history (
     updates_json   TEXT NOT NULL
 );
 CREATE INDEX finding_history_by_finding
-    ON finding_history (account_id, product_arn, finding_id, update_time_ms, history_id);
+    ON finding_history (finding_seq, update_time_ms, history_id);
 CREATE INDEX finding_history_by_time ON finding_history (update_time_ms);
 
--- Named counters; finding_seq is the highest finding seq ever written.
+-- Named counters. finding_seq: at least every seq written and since deleted (raised by
+-- deletes), so the high-water mark is the greater of it and the highest seq in findings,
+-- and writes need not touch it (nor serialise on its row).
 CREATE TABLE store_counters (
     name  TEXT COLLATE "C" NOT NULL PRIMARY KEY,
     value BIGINT NOT NULL

@@ -50,11 +50,13 @@ fn finding(seq: i64, id: &str) -> StoredFinding {
     }
 }
 
-fn history(finding_id: &str, update_time_ms: i64, tag: &str) -> HistoryRecord {
+/// A history record of the finding `finding(seq, "f{seq}")`.
+fn history(seq: i64, update_time_ms: i64, tag: &str) -> HistoryRecord {
     HistoryRecord {
+        finding_seq: seq,
         account_id: "111111111111".into(),
         product_arn: PRODUCT.into(),
-        finding_id: finding_id.into(),
+        finding_id: format!("f{seq}"),
         update_time_ms,
         created: tag == "created",
         source_type: "BATCH_IMPORT_FINDINGS".into(),
@@ -68,19 +70,15 @@ fn sorted(mut findings: Vec<StoredFinding>) -> Vec<StoredFinding> {
     findings
 }
 
-async fn history_of(fx: &Fixture, finding_id: &str) -> Vec<(i64, HistoryRecord)> {
+async fn history_of(fx: &Fixture, seq: i64) -> Vec<(i64, HistoryRecord)> {
     fx.store
-        .finding_history(
-            "111111111111",
-            PRODUCT,
-            finding_id,
-            i64::MIN,
-            i64::MAX,
-            None,
-            1000,
-        )
+        .finding_history("111111111111", seq, i64::MIN, i64::MAX, None, 1000)
         .await
         .expect("history")
+}
+
+fn times(page: Vec<(i64, HistoryRecord)>) -> Vec<i64> {
+    page.into_iter().map(|(_, r)| r.update_time_ms).collect()
 }
 
 pub async fn backend_matches_url(fx: Fixture) {
@@ -344,7 +342,7 @@ pub async fn list_and_delete_documents(fx: Fixture) {
 pub async fn write_and_read_findings(fx: Fixture) {
     let s = &fx.store;
     let batch = vec![finding(1, "f1"), finding(2, "f2"), finding(3, "f3")];
-    let records = [history("f1", 10, "created"), history("f2", 10, "created")];
+    let records = [history(1, 10, "created"), history(2, 10, "created")];
     s.write_findings(&batch, &records).await.expect("write");
 
     assert_eq!(
@@ -358,7 +356,7 @@ pub async fn write_and_read_findings(fx: Fixture) {
             .is_empty()
     );
     assert_eq!(s.scan_findings(0, 10).await.expect("scan"), batch);
-    let f1 = history_of(&fx, "f1").await;
+    let f1 = history_of(&fx, 1).await;
     assert_eq!(f1.len(), 1);
     assert_eq!(f1[0].1, records[0]);
     assert!(f1[0].1.created);
@@ -376,7 +374,7 @@ pub async fn upsert_findings_by_seq(fx: Fixture) {
     changed.updated_at_ms = 99_000;
     s.write_findings(
         std::slice::from_ref(&changed),
-        &[history("f1", 20, "update")],
+        &[history(1, 20, "update")],
     )
     .await
     .expect("upsert");
@@ -387,7 +385,7 @@ pub async fn upsert_findings_by_seq(fx: Fixture) {
     let err = s
         .write_findings(
             &[finding(3, "f3"), finding(2, "renamed")],
-            &[history("f3", 1, "x")],
+            &[history(3, 1, "x")],
         )
         .await
         .expect_err("seq reused");
@@ -400,7 +398,7 @@ pub async fn upsert_findings_by_seq(fx: Fixture) {
         .map(|f| f.id)
         .collect();
     assert_eq!(ids, ["f1", "f2"]);
-    assert!(history_of(&fx, "f3").await.is_empty());
+    assert!(history_of(&fx, 3).await.is_empty());
 }
 
 pub async fn last_of_a_duplicate_seq_wins(fx: Fixture) {
@@ -416,42 +414,82 @@ pub async fn last_of_a_duplicate_seq_wins(fx: Fixture) {
 
 pub async fn write_findings_is_all_or_nothing(fx: Fixture) {
     let s = &fx.store;
-    s.write_findings(&[finding(1, "f1")], &[history("f1", 1, "created")])
+    s.write_findings(&[finding(1, "f1")], &[history(1, 1, "created")])
         .await
         .expect("write");
 
-    // f1 again under another seq: the whole batch fails, history included.
+    // One bad finding (seq 0: seqs are positive) among good ones and an update of f1: the
+    // whole batch fails, history included.
+    let mut f1_changed = finding(1, "f1");
+    f1_changed.body = "{}".into();
     let err = s
         .write_findings(
-            &[finding(2, "f2"), finding(3, "f1")],
-            &[history("f2", 2, "created"), history("f1", 2, "created")],
+            &[finding(2, "f2"), f1_changed.clone(), finding(0, "f0")],
+            &[history(2, 2, "created"), history(1, 2, "update")],
         )
         .await
-        .expect_err("duplicate identity");
-    assert!(err.is_already_exists(), "{err:?}");
-    // The same clash inside one batch fails too.
+        .expect_err("seq 0");
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+    // One bad history record (no finding seq) fails the findings written before it.
+    let mut orphan = history(3, 3, "created");
+    orphan.finding_seq = -3;
     let err = s
         .write_findings(
-            &[finding(4, "f4"), finding(5, "f4")],
-            &[history("f4", 3, "created")],
+            &[finding(3, "f3"), f1_changed],
+            &[history(3, 3, "created"), orphan],
         )
         .await
-        .expect_err("duplicate identity in the batch");
-    assert!(err.is_already_exists(), "{err:?}");
+        .expect_err("history of seq -3");
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+    if s.backend() == "postgres" {
+        // PostgreSQL rejects NUL characters in text: a database error, not a constraint,
+        // rolls back just the same.
+        let mut nul = history(4, 4, "created");
+        nul.updates_json = "[\u{0}]".into();
+        s.write_findings(&[finding(4, "f4")], &[nul])
+            .await
+            .expect_err("NUL in a text");
+    }
 
     assert_eq!(
         s.scan_findings(0, 10).await.expect("scan"),
         [finding(1, "f1")]
     );
     assert_eq!(s.max_finding_seq().await.expect("max"), 1);
-    assert!(history_of(&fx, "f2").await.is_empty());
-    assert!(history_of(&fx, "f4").await.is_empty());
-    assert_eq!(history_of(&fx, "f1").await.len(), 1);
+    for seq in 2..=4 {
+        assert!(history_of(&fx, seq).await.is_empty());
+    }
+    assert_eq!(times(history_of(&fx, 1).await), [1]);
 
     // The store is still usable after the failed transactions.
-    s.write_findings(&[finding(2, "f2")], &[])
+    s.write_findings(&[finding(2, "f2")], &[history(2, 5, "created")])
         .await
         .expect("write after failure");
+    assert_eq!(s.max_finding_seq().await.expect("max"), 2);
+    assert_eq!(history_of(&fx, 2).await.len(), 1);
+}
+
+pub async fn identities_are_the_callers_business(fx: Fixture) {
+    // The hub maps identities to seqs: the store neither checks nor indexes them, so one
+    // identity under two seqs (a caller's bug) is stored twice, in one batch or two.
+    let s = &fx.store;
+    s.write_findings(&[finding(1, "f1"), finding(2, "f1")], &[])
+        .await
+        .expect("same identity twice in a batch");
+    s.write_findings(&[finding(3, "f1")], &[history(3, 1, "created")])
+        .await
+        .expect("same identity again");
+    let ids: Vec<_> = s
+        .scan_findings(0, 10)
+        .await
+        .expect("scan")
+        .into_iter()
+        .map(|f| (f.seq, f.id))
+        .collect();
+    assert_eq!(ids, [(1, "f1".into()), (2, "f1".into()), (3, "f1".into())]);
+    // History follows the seq, not the identity.
+    assert!(history_of(&fx, 1).await.is_empty());
+    assert_eq!(history_of(&fx, 3).await.len(), 1);
 }
 
 pub async fn large_batches(fx: Fixture) {
@@ -459,7 +497,7 @@ pub async fn large_batches(fx: Fixture) {
     let batch: Vec<_> = (1..=2500)
         .map(|seq| finding(seq, &format!("f{seq}")))
         .collect();
-    let records: Vec<_> = (0..600).map(|t| history("f1", t, "update")).collect();
+    let records: Vec<_> = (0..600).map(|t| history(1, t, "update")).collect();
     s.write_findings(&batch, &records)
         .await
         .expect("write 2500");
@@ -472,7 +510,7 @@ pub async fn large_batches(fx: Fixture) {
         s.scan_findings(1200, 1300).await.expect("scan rest"),
         batch[1200..]
     );
-    assert_eq!(history_of(&fx, "f1").await.len(), 600);
+    assert_eq!(history_of(&fx, 1).await.len(), 600);
 
     let wanted: Vec<i64> = (1..=700).rev().step_by(2).collect();
     let got = sorted(s.get_findings_by_seq(&wanted).await.expect("get 350"));
@@ -520,7 +558,98 @@ pub async fn max_finding_seq_is_a_high_water_mark(fx: Fixture) {
         7,
         "seqs are never reused"
     );
+    s.write_findings(&[finding(9, "f9"), finding(8, "f8")], &[])
+        .await
+        .expect("write more");
+    assert_eq!(s.max_finding_seq().await.expect("raised"), 9);
+    // Deleting the highest seq keeps it, whatever is deleted with it or left.
+    assert_eq!(s.delete_findings(&[9, 100]).await.expect("delete top"), 1);
+    assert_eq!(s.max_finding_seq().await.expect("kept"), 9);
+    assert_eq!(s.delete_findings(&[8]).await.expect("delete lower"), 1);
+    assert_eq!(s.max_finding_seq().await.expect("still kept"), 9);
+    s.close().await;
+    let again = open(&fx.url).await.expect("reopen");
+    assert_eq!(again.max_finding_seq().await.expect("after reopen"), 9);
+    again.close().await;
 }
+
+pub async fn seqs_are_positive(fx: Fixture) {
+    let s = &fx.store;
+    let with_seq = |seq| StoredFinding {
+        seq,
+        ..finding(1, "f")
+    };
+    for seq in [0, -1, i64::MIN] {
+        let err = s
+            .write_findings(&[with_seq(seq)], &[])
+            .await
+            .expect_err("non-positive seq");
+        assert!(matches!(err, StoreError::Constraint(_)), "{seq}: {err:?}");
+        let record = HistoryRecord {
+            finding_seq: seq,
+            ..history(1, 1, "created")
+        };
+        let err = s
+            .write_findings(&[], &[record])
+            .await
+            .expect_err("non-positive finding_seq");
+        assert!(matches!(err, StoreError::Constraint(_)), "{seq}: {err:?}");
+    }
+    let record = HistoryRecord {
+        finding_seq: i64::MAX,
+        ..history(1, 1, "created")
+    };
+    s.write_findings(&[with_seq(i64::MAX)], &[record])
+        .await
+        .expect("the largest seq");
+    assert_eq!(s.max_finding_seq().await.expect("max"), i64::MAX);
+    assert_eq!(history_of(&fx, i64::MAX).await.len(), 1);
+}
+
+pub async fn node_lock_is_exclusive(fx: Fixture) {
+    let first = &fx.store;
+    first.lock_node().await.expect("first lock");
+    first.lock_node().await.expect("the holder may lock again");
+
+    let second = open(&fx.url).await.expect("second store");
+    let err = second.lock_node().await.expect_err("second lock");
+    let StoreError::Locked(message) = &err else {
+        panic!("expected Locked, got {err:?}");
+    };
+    assert!(
+        message.contains("another Fleetward node is using this database"),
+        "{message}"
+    );
+    assert!(
+        err.to_string().contains("another Fleetward node"),
+        "{err}"
+    );
+    // The refused store still works (it just must not be used as a node).
+    assert_eq!(second.max_finding_seq().await.expect("usable"), 0);
+
+    // Closing the holder releases the lock at once.
+    first.close().await;
+    second.lock_node().await.expect("lock after the holder closed");
+    let third = open(&fx.url).await.expect("third store");
+    let err = third.lock_node().await.expect_err("held by the second");
+    assert!(matches!(err, StoreError::Locked(_)), "{err:?}");
+
+    // Dropping the holder without closing it releases the lock too: at once for SQLite (the
+    // file is closed), once the server sees the session end for PostgreSQL.
+    drop(second);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match third.lock_node().await {
+            Ok(()) => break,
+            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(err) => panic!("lock after the holder was dropped: {err:?}"),
+        }
+    }
+    third.close().await;
+}
+
 
 pub async fn empty_inputs(fx: Fixture) {
     let s = &fx.store;
@@ -533,36 +662,31 @@ pub async fn empty_inputs(fx: Fixture) {
     );
     assert_eq!(s.delete_findings(&[]).await.expect("empty delete"), 0);
     // History alone is allowed.
-    s.write_findings(&[], &[history("f1", 1, "update")])
+    s.write_findings(&[], &[history(1, 1, "update")])
         .await
         .expect("history only");
-    assert_eq!(history_of(&fx, "f1").await.len(), 1);
+    assert_eq!(history_of(&fx, 1).await.len(), 1);
     assert_eq!(s.max_finding_seq().await.expect("max"), 0);
 }
 
 pub async fn history_windows_and_paging(fx: Fixture) {
     let s = &fx.store;
     let mine = [
-        history("f1", 10, "created"),
-        history("f1", 20, "a"),
-        history("f1", 20, "b"),
-        history("f1", 30, "c"),
-        history("f1", 40, "d"),
+        history(1, 10, "created"),
+        history(1, 20, "a"),
+        history(1, 20, "b"),
+        history(1, 30, "c"),
+        history(1, 40, "d"),
     ];
-    let mut other_account = history("f1", 20, "other account");
+    // The account filters too: a record of seq 1 under another account is not returned.
+    let mut other_account = history(1, 20, "other account");
     other_account.account_id = "222222222222".into();
-    let mut other_product = history("f1", 20, "other product");
-    other_product.product_arn = "arn:aws:securityhub:us-east-1::product/x/y".into();
-    let mut all = vec![
-        history("f2", 20, "other finding"),
-        other_account,
-        other_product,
-    ];
+    let mut all = vec![history(2, 20, "other finding"), other_account];
     all.extend(mine.iter().cloned());
     s.write_findings(&[], &all).await.expect("write");
 
     let page = |start, end, cursor, limit| {
-        s.finding_history("111111111111", PRODUCT, "f1", start, end, cursor, limit)
+        s.finding_history("111111111111", 1, start, end, cursor, limit)
     };
     let tags = |page: &[(i64, HistoryRecord)]| -> Vec<String> {
         page.iter().map(|(_, r)| r.updates_json.clone()).collect()
@@ -600,16 +724,16 @@ pub async fn history_windows_and_paging(fx: Fixture) {
 
 pub async fn history_orders_by_time_not_insertion(fx: Fixture) {
     let s = &fx.store;
-    s.write_findings(&[], &[history("f1", 10, "t10"), history("f1", 30, "t30")])
+    s.write_findings(&[], &[history(1, 10, "t10"), history(1, 30, "t30")])
         .await
         .expect("w");
-    let first = history_of(&fx, "f1").await;
+    let first = history_of(&fx, 1).await;
     // A record with an earlier update time written later still comes in time order, also
     // when resuming after a cursor handed out before it existed.
-    s.write_findings(&[], &[history("f1", 20, "t20")])
+    s.write_findings(&[], &[history(1, 20, "t20")])
         .await
         .expect("late write");
-    let tags: Vec<_> = history_of(&fx, "f1")
+    let tags: Vec<_> = history_of(&fx, 1)
         .await
         .into_iter()
         .map(|(_, r)| r.updates_json)
@@ -623,7 +747,7 @@ pub async fn history_orders_by_time_not_insertion(fx: Fixture) {
         ]
     );
     let after_first = s
-        .finding_history("111111111111", PRODUCT, "f1", 0, 100, Some(first[0].0), 10)
+        .finding_history("111111111111", 1, 0, 100, Some(first[0].0), 10)
         .await
         .expect("resume");
     let tags: Vec<_> = after_first
@@ -637,13 +761,13 @@ pub async fn delete_history_before(fx: Fixture) {
     let s = &fx.store;
     let records: Vec<_> = [10, 20, 30, 40]
         .iter()
-        .map(|&t| history("f1", t, "x"))
+        .map(|&t| history(1, t, "x"))
         .collect();
     s.write_findings(&[], &records).await.expect("write");
-    let old_cursor = history_of(&fx, "f1").await[0].0;
+    let old_cursor = history_of(&fx, 1).await[0].0;
     assert_eq!(s.delete_history_before(30).await.expect("prune"), 2);
     assert_eq!(s.delete_history_before(30).await.expect("prune again"), 0);
-    let left: Vec<_> = history_of(&fx, "f1")
+    let left: Vec<_> = history_of(&fx, 1)
         .await
         .into_iter()
         .map(|(_, r)| r.update_time_ms)
@@ -651,10 +775,26 @@ pub async fn delete_history_before(fx: Fixture) {
     assert_eq!(left, [30, 40]);
     // A cursor whose record was pruned resumes from the oldest record left.
     let resumed = s
-        .finding_history("111111111111", PRODUCT, "f1", 0, 100, Some(old_cursor), 10)
+        .finding_history("111111111111", 1, 0, 100, Some(old_cursor), 10)
         .await
         .expect("resume after pruned cursor");
     assert_eq!(resumed.len(), 2);
+}
+
+pub async fn delete_history_of(fx: Fixture) {
+    let s = &fx.store;
+    let records: Vec<_> = (1..=300)
+        .flat_map(|seq| [history(seq, 10, "created"), history(seq, 20, "update")])
+        .collect();
+    s.write_findings(&[], &records).await.expect("write");
+    // More seqs than one statement takes, with repeats and seqs that have no history.
+    let doomed: Vec<i64> = (1..=299).chain([5, 5, 1000]).collect();
+    assert_eq!(s.delete_history_of(&doomed).await.expect("delete"), 598);
+    assert_eq!(s.delete_history_of(&doomed).await.expect("again"), 0);
+    assert_eq!(s.delete_history_of(&[]).await.expect("none"), 0);
+    assert!(history_of(&fx, 1).await.is_empty());
+    assert!(history_of(&fx, 299).await.is_empty());
+    assert_eq!(times(history_of(&fx, 300).await), [10, 20]);
 }
 
 pub async fn bodies_round_trip_exactly(fx: Fixture) {
@@ -755,7 +895,7 @@ pub async fn reopen_keeps_data(fx: Fixture) {
     s.put_document(&doc("111111111111", "hub", "state", "{}", 1))
         .await
         .expect("doc");
-    s.write_findings(&[finding(1, "f1")], &[history("f1", 1, "created")])
+    s.write_findings(&[finding(1, "f1")], &[history(1, 1, "created")])
         .await
         .expect("write");
     s.close().await;
