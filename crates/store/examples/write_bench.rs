@@ -83,7 +83,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.write_findings(&findings, &history).await?;
         phase.latencies.push(t.elapsed());
     }
-    phase.report("insert, finding + history record", with_history.len(), wal.bytes().await);
+    phase.report(
+        "insert, finding + history record",
+        with_history.len(),
+        wal.bytes().await,
+    );
 
     // 2. New findings without history.
     let mut phase = Phase::start(wal.bytes().await);
@@ -110,7 +114,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.write_findings(&findings, &[]).await?;
         phase.latencies.push(t.elapsed());
     }
-    phase.report("update 100 random findings", updates / BATCH * BATCH, wal.bytes().await);
+    phase.report(
+        "update 100 random findings",
+        updates / BATCH * BATCH,
+        wal.bytes().await,
+    );
 
     // 3b. The same with a history record per update, as BatchUpdateFindings and imports
     // that change a finding write them.
@@ -145,7 +153,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Err("reads found nothing".into());
         }
     }
-    phase.report("get_findings_by_seq(100 random)", rounds * BATCH, wal.bytes().await);
+    phase.report(
+        "get_findings_by_seq(100 random)",
+        rounds * BATCH,
+        wal.bytes().await,
+    );
 
     // 5. The start-up scan that rebuilds the hub's in-memory index.
     let mut phase = Phase::start(wal.bytes().await);
@@ -295,7 +307,12 @@ impl WalProbe {
 
 fn parent_pid(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// `wchar` summed over the children of `parent` (the server's processes).
@@ -381,10 +398,6 @@ fn finding(seq: i64, ids: &IdStyle) -> StoredFinding {
     let body = format!(
         r#"{{"SchemaVersion":"2018-10-08","Id":"{id}","ProductArn":"{PRODUCT}","GeneratorId":"fleetward-detect/behavior/authorization-failures","AwsAccountId":"111111111111","Types":["Software and Configuration Checks/Vulnerabilities/CVE","TTPs/Discovery"],"FirstObservedAt":"2026-11-22T08:00:00.000Z","LastObservedAt":"2026-11-22T08:05:00.000Z","CreatedAt":"2026-11-22T08:05:00.000Z","UpdatedAt":"2026-11-22T08:05:00.000Z","Severity":{{"Label":"HIGH","Normalized":70,"Original":"HIGH"}},"Confidence":80,"Criticality":60,"Title":"Device thing-{seq} exceeded the authorization failure threshold","Description":"The device reported 57 authorization failures in the last 5 minutes, above the static threshold of 10 set by the security profile. This usually means stolen credentials or a misconfigured policy on a fleet of sensors deployed in the field; check the device certificate and the attached policies.","Remediation":{{"Recommendation":{{"Text":"Review the IoT policy attached to the certificate and rotate the certificate if compromise is suspected.","Url":"https://docs.aws.amazon.com/iot/latest/developerguide/device-defender.html"}}}},"ProductFields":{{"fleetward/behavior":"authorization-failures","fleetward/security-profile":"default-profile","fleetward/violation-id":"v-{seq:012}"}},"Resources":[{{"Type":"AwsIotThing","Id":"arn:aws:iot:us-east-1:111111111111:thing/thing-{seq}","Partition":"aws","Region":"us-east-1","Tags":{{"site":"plant-7","line":"assembly-3"}},"Details":{{"Other":{{"certificateId":"a3f1c2d4e5b6a7980112233445566778899aabbccddeeff00112233445566778","clientId":"thing-{seq}","lastSeen":"2026-11-22T08:04:59Z"}}}}}}],"Compliance":{{"Status":"FAILED"}},"WorkflowState":"NEW","Workflow":{{"Status":"NEW"}},"RecordState":"ACTIVE","FindingProviderFields":{{"Confidence":80,"Criticality":60,"Severity":{{"Label":"HIGH","Original":"HIGH"}},"Types":["TTPs/Discovery"]}},"Note":{{"Text":"Raised automatically by Fleetward Detect.","UpdatedBy":"fleetward","UpdatedAt":"2026-11-22T08:05:00.000Z"}}}}"#
     );
-    let body = match std::env::var("FW_BODY_BYTES").ok().and_then(|v| v.parse::<usize>().ok()) {
-        Some(n) => body[..n].to_owned(),
-        None => body,
-    };
     StoredFinding {
         seq,
         account_id: "111111111111".into(),
@@ -421,19 +434,6 @@ fn updated(mut f: StoredFinding, round: usize) -> StoredFinding {
 }
 
 fn history(f: &StoredFinding) -> HistoryRecord {
-    if std::env::var("FW_BLANK").is_ok() {
-        return HistoryRecord {
-            finding_seq: f.seq,
-            account_id: f.account_id.clone(),
-            product_arn: String::new(),
-            finding_id: String::new(),
-            update_time_ms: f.updated_at_ms,
-            created: true,
-            source_type: "BATCH_IMPORT_FINDINGS".into(),
-            identity: "arn:aws:iam::111111111111:root".into(),
-            updates_json: "[]".into(),
-        };
-    }
     HistoryRecord {
         finding_seq: f.seq,
         account_id: f.account_id.clone(),

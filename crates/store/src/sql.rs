@@ -126,10 +126,8 @@ pub static FINDINGS_BY_SEQ: Batched = Batched::in_list(
 
 /// Deletes the findings whose seq is in a list of `rows` binds, returning their seqs (to
 /// raise the high-water mark to the highest deleted).
-pub static FINDINGS_DELETE: Batched = Batched::in_list(
-    "DELETE FROM findings WHERE seq IN (",
-    ") RETURNING seq",
-);
+pub static FINDINGS_DELETE: Batched =
+    Batched::in_list("DELETE FROM findings WHERE seq IN (", ") RETURNING seq");
 
 /// The seq high-water mark: the greater of the highest seq present and the counter, which
 /// deletes raise to the highest seq they remove (in their transaction). So writes, the hot
@@ -155,10 +153,8 @@ pub const HISTORY_PAGE: &str = "SELECT history_id AS cursor, finding_seq, accoun
      ORDER BY update_time_ms, history_id LIMIT $7";
 pub const HISTORY_DELETE_BEFORE: &str = "DELETE FROM finding_history WHERE update_time_ms < $1";
 /// Deletes the history of the findings whose seq is in a list of `rows` binds.
-pub static HISTORY_DELETE_OF: Batched = Batched::in_list(
-    "DELETE FROM finding_history WHERE finding_seq IN (",
-    ")",
-);
+pub static HISTORY_DELETE_OF: Batched =
+    Batched::in_list("DELETE FROM finding_history WHERE finding_seq IN (", ")");
 
 /// Largest number of rows (or ids) in one batched statement. 256 rows of 9 columns is 2,304
 /// binds, far below the limits of both backends (SQLite 32,766, PostgreSQL 65,535).

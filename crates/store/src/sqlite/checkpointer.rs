@@ -21,8 +21,7 @@ impl Checkpointer {
     pub(super) async fn start(options: &SqliteConnectOptions) -> sqlx::Result<Self> {
         let mut conn = options.connect().await?;
         let task = tokio::spawn(async move {
-            let period = std::env::var("FW_CKPT_MS").ok().and_then(|v| v.parse().ok()).map_or(PERIOD, Duration::from_millis);
-            let mut tick = tokio::time::interval(period);
+            let mut tick = tokio::time::interval(PERIOD);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;

@@ -372,12 +372,9 @@ pub async fn upsert_findings_by_seq(fx: Fixture) {
     changed.record_state = "ARCHIVED".into();
     changed.customer_fields = 3;
     changed.updated_at_ms = 99_000;
-    s.write_findings(
-        std::slice::from_ref(&changed),
-        &[history(1, 20, "update")],
-    )
-    .await
-    .expect("upsert");
+    s.write_findings(std::slice::from_ref(&changed), &[history(1, 20, "update")])
+        .await
+        .expect("upsert");
     assert_eq!(s.get_findings_by_seq(&[1]).await.expect("get"), [changed]);
     assert_eq!(s.scan_findings(0, 10).await.expect("scan").len(), 2);
 
@@ -620,16 +617,23 @@ pub async fn node_lock_is_exclusive(fx: Fixture) {
         message.contains("another Fleetward node is using this database"),
         "{message}"
     );
-    assert!(
-        err.to_string().contains("another Fleetward node"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("another Fleetward node"), "{err}");
+    // It names the holder: our process for SQLite, the lock's session for PostgreSQL.
+    let holder = if first.backend() == "sqlite" {
+        format!("process {}", std::process::id())
+    } else {
+        "server process".into()
+    };
+    assert!(message.contains(&holder), "{message}");
     // The refused store still works (it just must not be used as a node).
     assert_eq!(second.max_finding_seq().await.expect("usable"), 0);
 
     // Closing the holder releases the lock at once.
     first.close().await;
-    second.lock_node().await.expect("lock after the holder closed");
+    second
+        .lock_node()
+        .await
+        .expect("lock after the holder closed");
     let third = open(&fx.url).await.expect("third store");
     let err = third.lock_node().await.expect_err("held by the second");
     assert!(matches!(err, StoreError::Locked(_)), "{err:?}");
@@ -649,7 +653,6 @@ pub async fn node_lock_is_exclusive(fx: Fixture) {
     }
     third.close().await;
 }
-
 
 pub async fn empty_inputs(fx: Fixture) {
     let s = &fx.store;
@@ -685,9 +688,8 @@ pub async fn history_windows_and_paging(fx: Fixture) {
     all.extend(mine.iter().cloned());
     s.write_findings(&[], &all).await.expect("write");
 
-    let page = |start, end, cursor, limit| {
-        s.finding_history("111111111111", 1, start, end, cursor, limit)
-    };
+    let page =
+        |start, end, cursor, limit| s.finding_history("111111111111", 1, start, end, cursor, limit);
     let tags = |page: &[(i64, HistoryRecord)]| -> Vec<String> {
         page.iter().map(|(_, r)| r.updates_json.clone()).collect()
     };
