@@ -178,6 +178,22 @@ async fn customer_workflow_survives_a_provider_reimport() {
 }
 
 #[tokio::test]
+async fn updating_only_unknown_findings_reports_each_as_not_found() {
+    let f = fixture().await;
+    let update = json!({
+        "FindingIdentifiers": [{ "Id": "nope", "ProductArn": product(ACCOUNT) }],
+        "Note": { "Text": "x", "UpdatedBy": "me" }
+    });
+    let out = f
+        .hub
+        .handle_batch_update_findings(&caller(ACCOUNT), &update)
+        .await
+        .unwrap();
+    assert_eq!(out["ProcessedFindings"], json!([]));
+    assert_eq!(out["UnprocessedFindings"][0]["ErrorCode"], "FindingNotFound");
+}
+
+#[tokio::test]
 async fn paging_is_stable_while_findings_arrive() {
     let f = fixture().await;
     let first: Vec<Value> = (0..150)

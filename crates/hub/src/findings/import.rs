@@ -200,20 +200,8 @@ impl Hub {
         let mut current: HashMap<(String, String), Touched> = HashMap::new();
         if !candidates.is_empty() {
             for stored in self.store.get_findings_by_seq(&candidates).await? {
-                let body = serde_json::from_str(&stored.body).map_err(|e| {
-                    HubError::Internal(format!("stored finding {}: {e}", stored.seq))
-                })?;
-                current.insert(
-                    (stored.product_arn.clone(), stored.id.clone()),
-                    Touched {
-                        seq: stored.seq,
-                        product_arn: stored.product_arn,
-                        id: stored.id,
-                        body,
-                        customer_fields: stored.customer_fields,
-                        prebuilt: None,
-                    },
-                );
+                let finding = Touched::from_stored(stored)?;
+                current.insert((finding.product_arn.clone(), finding.id.clone()), finding);
             }
         }
 

@@ -32,6 +32,20 @@ pub fn rows_of(written: &mut [Touched], account_id: &str) -> Vec<StoredFinding> 
 }
 
 impl Touched {
+    /// A stored finding, parsed for a merge or an update.
+    pub fn from_stored(row: StoredFinding) -> crate::HubResult<Self> {
+        let body = serde_json::from_str(&row.body)
+            .map_err(|e| crate::HubError::Internal(format!("stored finding {}: {e}", row.seq)))?;
+        Ok(Self {
+            seq: row.seq,
+            product_arn: row.product_arn,
+            id: row.id,
+            body,
+            customer_fields: row.customer_fields,
+            prebuilt: None,
+        })
+    }
+
     pub fn updated_at_ms(&self) -> i64 {
         self.body
             .get("UpdatedAt")

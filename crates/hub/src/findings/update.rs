@@ -41,19 +41,8 @@ impl Hub {
         };
         let mut stored: HashMap<(String, String), Touched> = HashMap::new();
         for row in self.store.get_findings_by_seq(&candidates).await? {
-            let body = serde_json::from_str(&row.body)
-                .map_err(|e| HubError::Internal(format!("stored finding {}: {e}", row.seq)))?;
-            stored.insert(
-                (row.product_arn.clone(), row.id.clone()),
-                Touched {
-                    seq: row.seq,
-                    product_arn: row.product_arn,
-                    id: row.id,
-                    body,
-                    customer_fields: row.customer_fields,
-                    prebuilt: None,
-                },
-            );
+            let finding = Touched::from_stored(row)?;
+            stored.insert((finding.product_arn.clone(), finding.id.clone()), finding);
         }
 
         let mut processed = Vec::new();
@@ -144,27 +133,19 @@ impl Hub {
         for chunk in seqs.chunks(UPDATE_CHUNK) {
             let mut written = Vec::new();
             for row in self.store.get_findings_by_seq(chunk).await? {
-                let mut body: Value = serde_json::from_str(&row.body)
-                    .map_err(|e| HubError::Internal(format!("stored finding {}: {e}", row.seq)))?;
+                let mut finding = Touched::from_stored(row)?;
                 if let Some((text, updated_by)) = &note {
-                    body["Note"] = json!({
+                    finding.body["Note"] = json!({
                         "Text": text,
                         "UpdatedBy": updated_by,
                         "UpdatedAt": fleetward_model::timestamp::format_ms(now),
                     });
                 }
                 if let Some(state) = record_state {
-                    reset_workflow_on_reactivation(&mut body, state);
-                    body["RecordState"] = Value::String(state.to_string());
+                    reset_workflow_on_reactivation(&mut finding.body, state);
+                    finding.body["RecordState"] = Value::String(state.to_string());
                 }
-                written.push(Touched {
-                    seq: row.seq,
-                    product_arn: row.product_arn,
-                    id: row.id,
-                    body,
-                    customer_fields: row.customer_fields,
-                    prebuilt: None,
-                });
+                written.push(finding);
             }
             let rows = super::rows_of(&mut written, account_id);
             // Not recorded in finding history: AWS leaves the deprecated API out of it.
