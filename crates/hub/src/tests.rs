@@ -190,7 +190,10 @@ async fn updating_only_unknown_findings_reports_each_as_not_found() {
         .await
         .unwrap();
     assert_eq!(out["ProcessedFindings"], json!([]));
-    assert_eq!(out["UnprocessedFindings"][0]["ErrorCode"], "FindingNotFound");
+    assert_eq!(
+        out["UnprocessedFindings"][0]["ErrorCode"],
+        "FindingNotFound"
+    );
 }
 
 #[tokio::test]
