@@ -12,6 +12,10 @@ use crate::{Caller, Hub};
 const KIND_ACTION_TARGET: &str = "securityhub.action-target";
 const MAX_ACTION_TARGETS: usize = 50;
 
+fn not_found(arn: &str) -> HubError {
+    HubError::ResourceNotFound(format!("Action target {arn} was not found."))
+}
+
 fn check_name(name: &str) -> HubResult<()> {
     if name.chars().count() > 20 {
         return Err(HubError::InvalidInput(
@@ -40,9 +44,7 @@ impl Hub {
         let prefix = self.action_target_arn(account_id, "");
         arn.strip_prefix(prefix.as_str())
             .filter(|id| !id.is_empty())
-            .ok_or_else(|| {
-                HubError::ResourceNotFound(format!("Action target {arn} was not found."))
-            })
+            .ok_or_else(|| not_found(arn))
     }
 
     pub async fn handle_create_action_target(
@@ -110,9 +112,7 @@ impl Hub {
                     match found {
                         Some(target) => picked.push(target.clone()),
                         None => {
-                            return Err(HubError::ResourceNotFound(format!(
-                                "Action target {arn} was not found."
-                            )));
+                            return Err(not_found(&arn));
                         }
                     }
                 }
@@ -147,9 +147,7 @@ impl Hub {
             .get_document(&caller.account_id, KIND_ACTION_TARGET, id)
             .await?
         else {
-            return Err(HubError::ResourceNotFound(format!(
-                "Action target {arn} was not found."
-            )));
+            return Err(not_found(arn));
         };
         let mut target: Value =
             serde_json::from_str(&doc.body).map_err(|e| HubError::Internal(e.to_string()))?;
@@ -183,9 +181,7 @@ impl Hub {
             .delete_document(&caller.account_id, KIND_ACTION_TARGET, id)
             .await?
         {
-            return Err(HubError::ResourceNotFound(format!(
-                "Action target {arn} was not found."
-            )));
+            return Err(not_found(arn));
         }
         Ok(json!({ "ActionTargetArn": arn }))
     }
