@@ -48,6 +48,7 @@ pub fn key_hash(product_arn: &str, id: &str) -> u64 {
 }
 
 /// What the index keeps of a stored finding besides its record.
+#[derive(Clone)]
 pub struct EntryMeta {
     pub seq: i64,
     pub updated_at_ms: i64,

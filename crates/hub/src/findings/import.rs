@@ -321,10 +321,7 @@ impl Hub {
         let mut written: Vec<Touched> = order.iter().filter_map(|k| current.remove(k)).collect();
         let rows = super::rows_of(&mut written, account_id);
         self.store.write_findings(&rows, &history).await?;
-        let mut index = self.write_index();
-        for t in written {
-            t.index_into(&mut index, account_id);
-        }
+        self.index_written(account_id, written);
         Ok(())
     }
 

@@ -81,15 +81,6 @@ impl Touched {
         EntryMeta::of(&self.body, self.seq, self.updated_at_ms())
     }
 
-    /// Puts this finding into the index, with its prebuilt record when it has one.
-    pub fn index_into(self, index: &mut crate::index::FindingsIndex, account_id: &str) {
-        let meta = self.meta();
-        match self.prebuilt {
-            Some((_, record)) => index.upsert_record(account_id, meta, record),
-            None => index.upsert(account_id, meta, &self.body),
-        }
-    }
-
     /// A history record of this finding.
     pub fn history(
         &self,
@@ -124,6 +115,30 @@ impl Touched {
             identity: identity.to_string(),
             updates_json: Value::Array(updates).to_string(),
         }
+    }
+}
+
+impl crate::Hub {
+    /// Puts written findings into the index. Metadata is read and finished bodies are freed
+    /// outside the index lock, so that queries wait only for the inserts themselves.
+    pub(crate) fn index_written(&self, account_id: &str, written: Vec<Touched>) {
+        let mut ready = Vec::with_capacity(written.len());
+        let mut to_encode = Vec::new();
+        for t in written {
+            let meta = t.meta();
+            match t.prebuilt {
+                Some((_, record)) => ready.push((meta, record)),
+                None => to_encode.push((meta, t.body)),
+            }
+        }
+        let mut index = self.write_index();
+        for (meta, record) in ready {
+            index.upsert_record(account_id, meta, record);
+        }
+        for (meta, body) in &to_encode {
+            index.upsert(account_id, meta.clone(), body);
+        }
+        drop(index);
     }
 }
 

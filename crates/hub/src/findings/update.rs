@@ -98,10 +98,7 @@ impl Hub {
         }
         let rows = super::rows_of(&mut written, account_id);
         self.store.write_findings(&rows, &history).await?;
-        let mut index = self.write_index();
-        for t in written {
-            t.index_into(&mut index, account_id);
-        }
+        self.index_written(account_id, written);
         Ok(json!({ "ProcessedFindings": processed, "UnprocessedFindings": unprocessed }))
     }
 
@@ -150,10 +147,7 @@ impl Hub {
             let rows = super::rows_of(&mut written, account_id);
             // Not recorded in finding history: AWS leaves the deprecated API out of it.
             self.store.write_findings(&rows, &[]).await?;
-            let mut index = self.write_index();
-            for t in written {
-                t.index_into(&mut index, account_id);
-            }
+            self.index_written(account_id, written);
         }
         Ok(json!({}))
     }
