@@ -15,7 +15,12 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "Python tools for the interop tests"
 if [[ ! -x .venv/bin/python ]]; then
-    python3 -m venv .venv
+    # Debian's python3 keeps venv in a package of its own.
+    python3 -m venv .venv 2>/dev/null || {
+        rm -rf .venv
+        apt-get update -q && apt-get install -y -q python3-venv
+        python3 -m venv .venv
+    }
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
 
