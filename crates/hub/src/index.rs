@@ -94,6 +94,7 @@ impl FindingsIndex {
             }
         }
         tracing::info!(findings = index.len, "Findings index loaded.");
+        metrics::gauge!("fleetward_hub_findings_stored").set(index.len as f64);
         Ok((index, after))
     }
 

@@ -34,6 +34,7 @@ impl Hub {
             for (account_id, seq) in &expired {
                 index.remove(account_id, *seq);
             }
+            metrics::gauge!("fleetward_hub_findings_stored").set(index.len() as f64);
         }
         report.history_deleted = self
             .store

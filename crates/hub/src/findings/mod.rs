@@ -138,7 +138,9 @@ impl crate::Hub {
         for (meta, body) in &to_encode {
             index.upsert(account_id, meta.clone(), body);
         }
+        let stored = index.len();
         drop(index);
+        metrics::gauge!("fleetward_hub_findings_stored").set(stored as f64);
     }
 }
 
