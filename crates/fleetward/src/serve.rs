@@ -29,6 +29,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let data_dir = &args.data.data_dir;
     std::fs::create_dir_all(data_dir)
         .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    // Installed first, so that what the start-up records (findings loaded) is exported too.
+    let metrics = PrometheusBuilder::new().install_recorder().ok();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = fleetward_store::open(&args.data.database_url())
         .await
@@ -77,7 +79,6 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         ),
     )?;
 
-    let metrics = PrometheusBuilder::new().install_recorder().ok();
     let state = AppState {
         hub: hub.clone(),
         keys: Arc::new(KeyCache::new(store.clone(), clock.clone(), KEY_CACHE_MS)),
