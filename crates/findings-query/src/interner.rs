@@ -23,6 +23,8 @@ pub type Sym = u32;
 const ADMISSION_SLOTS: usize = 1 << 18;
 
 /// String → symbol table shared by all records of one store.
+// Tests clone one to compare two encoders from the same state (the hasher is randomly seeded).
+#[cfg_attr(test, derive(Clone))]
 pub struct Interner {
     strings: Arena,
     shapes: Arena,
@@ -33,6 +35,7 @@ pub struct Interner {
 
 /// Append-only byte strings with a content-addressed index.
 #[derive(Default)]
+#[cfg_attr(test, derive(Clone))]
 struct Arena {
     bytes: Vec<u8>,
     /// `ends[s]` is the offset where symbol `s` ends; it starts where `s - 1` ends.

@@ -48,6 +48,7 @@ mod filter;
 mod group;
 mod interner;
 mod path;
+mod plan;
 mod record;
 mod sort;
 mod timestamp;

@@ -1,4 +1,5 @@
-//! Walks a catalogue path through a finding and collects the leaf JSON values.
+//! Splits catalogue paths into member names, and (in tests) walks one path through a finding
+//! the straightforward way, as the reference for the single-pass walk in `plan`.
 //!
 //! Lists are flattened wherever they occur (the `[]` markers in the catalogue are
 //! documentation), so `Resources[].Details.AwsEc2Instance.IpV4Addresses[]` yields every address
@@ -6,14 +7,16 @@
 
 use std::sync::OnceLock;
 
+#[cfg(test)]
 use serde_json::Value;
 
 use crate::catalog::{ATTRIBUTE_COUNT, AttrId, CATALOG};
 
 /// Lists nested deeper than this are ignored; ASFF never nests lists more than two deep.
-const MAX_LIST_DEPTH: usize = 8;
+pub(crate) const MAX_LIST_DEPTH: usize = 8;
 
-fn segments(a: AttrId) -> &'static [&'static str] {
+/// The member names along the attribute's path, without the `[]` markers (empty for `Keyword`).
+pub(crate) fn segments(a: AttrId) -> &'static [&'static str] {
     static SEGS: OnceLock<Vec<Vec<&'static str>>> = OnceLock::new();
     let all = SEGS.get_or_init(|| {
         CATALOG
@@ -32,6 +35,7 @@ fn segments(a: AttrId) -> &'static [&'static str] {
 }
 
 /// Appends to `out` every value found at the attribute's path.
+#[cfg(test)]
 pub(crate) fn collect<'v>(finding: &'v Value, a: AttrId, out: &mut Vec<&'v Value>) {
     let segs = segments(a);
     if segs.is_empty() {
@@ -40,6 +44,7 @@ pub(crate) fn collect<'v>(finding: &'v Value, a: AttrId, out: &mut Vec<&'v Value
     walk(finding, segs, 0, out);
 }
 
+#[cfg(test)]
 fn walk<'v>(v: &'v Value, segs: &[&str], lists: usize, out: &mut Vec<&'v Value>) {
     match v {
         Value::Array(items) => {

@@ -1,4 +1,4 @@
-//! Building a record from a finding: walk every catalogue path, convert the leaves to the
+//! Building a record from a finding: collect every catalogue path's leaves in one walk, convert the leaves to the
 //! attribute's type and append them in the compact form described in `record`.
 
 use std::net::IpAddr;
@@ -9,7 +9,7 @@ use super::{FindingRecord, tags};
 use crate::catalog::{AttrKind, all_attributes, attribute_kind, attrs, is_vocabulary};
 use crate::codec::{put_varint, zigzag};
 use crate::interner::Interner;
-use crate::path;
+use crate::plan::Leaves;
 use crate::timestamp::parse_timestamp_ms;
 
 /// Inline strings shorter than this are not worth a back-reference.
@@ -35,6 +35,15 @@ struct Encoder<'f> {
 }
 
 pub(super) fn encode(finding: &Value, interner: &mut Interner) -> FindingRecord {
+    encode_leaves(finding, &Leaves::collect(finding), interner)
+}
+
+/// Builds the record from leaves already collected from `finding`.
+pub(crate) fn encode_leaves<'f>(
+    finding: &'f Value,
+    all_leaves: &Leaves<'f>,
+    interner: &mut Interner,
+) -> FindingRecord {
     let mut enc = Encoder {
         shape: Vec::with_capacity(128),
         own: Vec::with_capacity(384),
@@ -43,12 +52,12 @@ pub(super) fn encode(finding: &Value, interner: &mut Interner) -> FindingRecord 
         product_arn: finding.get("ProductArn").and_then(Value::as_str),
         id: finding.get("Id").and_then(Value::as_str),
     };
-    let mut leaves = Vec::new();
-    let mut payload = Vec::new();
+    let mut payload = Vec::with_capacity(256);
     let mut pending = Vec::new();
+    // Reused across attributes, to allocate once per finding.
+    let mut seen: Vec<&str> = Vec::new();
     for attr in all_attributes() {
-        leaves.clear();
-        path::collect(finding, attr, &mut leaves);
+        let leaves = all_leaves.of(attr);
         if leaves.is_empty() {
             continue;
         }
@@ -59,7 +68,7 @@ pub(super) fn encode(finding: &Value, interner: &mut Interner) -> FindingRecord 
         let intern = attr != attrs::ID;
         match attribute_kind(attr) {
             AttrKind::String => {
-                let mut seen: Vec<&str> = Vec::new();
+                seen.clear();
                 for s in leaves.iter().filter_map(|v| v.as_str()) {
                     // Duplicates inside one attribute add nothing to any filter. The check is
                     // quadratic, so very long lists (never seen in ASFF) skip it.
@@ -208,17 +217,26 @@ impl<'f> Encoder<'f> {
 /// (e.g. `arn:aws:iam::123456789012:user/` of many users). Falls back to the last `/` or `:`
 /// when the head after the last separator of any kind is itself unique.
 fn shared_prefix<'s>(s: &'s str, interner: &mut Interner) -> Option<(u32, &'s str)> {
-    let cut = |seps: &[char]| {
-        s.rfind(seps)
-            .map(|i| i + 1)
-            .filter(|&i| i >= MIN_PREFIX_LEN && i < s.len())
-    };
-    let first = cut(&['/', ':', '-', '_', '.', '|', '#', '=', '@', ' ']);
-    let second = cut(&['/', ':']).filter(|&i| Some(i) != first);
+    let (first, second) = prefix_cuts(s);
     [first, second].into_iter().flatten().find_map(|i| {
         let (head, tail) = s.split_at(i);
         interner.intern_if_repeated(head).map(|sym| (sym, tail))
     })
+}
+
+/// Where `shared_prefix` may split `s`: after its last separator of any kind, and after its
+/// last `/` or `:` when that is elsewhere.
+fn prefix_cuts(s: &str) -> (Option<usize>, Option<usize>) {
+    // The separators are ASCII, so a byte search finds the same positions as a char search.
+    let cut = |is_sep: fn(&u8) -> bool| {
+        s.bytes()
+            .rposition(|b| is_sep(&b))
+            .map(|i| i + 1)
+            .filter(|&i| i >= MIN_PREFIX_LEN && i < s.len())
+    };
+    let first = cut(|b| b"/:-_.|#=@ ".contains(b));
+    let second = cut(|b| matches!(b, b'/' | b':')).filter(|&i| Some(i) != first);
+    (first, second)
 }
 
 fn put_num(out: &mut Vec<u8>, n: f64) {
@@ -239,6 +257,47 @@ fn put_ip(out: &mut Vec<u8>, ip: IpAddr) {
         IpAddr::V6(v6) => {
             out.push(6);
             out.extend_from_slice(&v6.octets());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{MIN_PREFIX_LEN, prefix_cuts};
+
+    /// The char-pattern search `prefix_cuts` replaced.
+    fn char_cuts(s: &str) -> (Option<usize>, Option<usize>) {
+        let cut = |seps: &[char]| {
+            s.rfind(seps)
+                .map(|i| i + 1)
+                .filter(|&i| i >= MIN_PREFIX_LEN && i < s.len())
+        };
+        let first = cut(&['/', ':', '-', '_', '.', '|', '#', '=', '@', ' ']);
+        let second = cut(&['/', ':']).filter(|&i| Some(i) != first);
+        (first, second)
+    }
+
+    #[test]
+    fn cuts_fixed_strings() {
+        for s in [
+            "arn:aws:iam::123456789012:user/alice",
+            "arn:aws:s3:::bucket-name",
+            "ünïcødé/ärn:wïth-séps_ä",
+            "short/x",
+            "no separators at all",
+            "",
+        ] {
+            assert_eq!(prefix_cuts(s), char_cuts(s), "{s}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn cuts_match_the_char_search(s in "[a-zé€/:._ |#=@-]{0,40}", t in any::<String>()) {
+            prop_assert_eq!(prefix_cuts(&s), char_cuts(&s));
+            prop_assert_eq!(prefix_cuts(&t), char_cuts(&t));
         }
     }
 }

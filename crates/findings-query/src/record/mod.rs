@@ -36,7 +36,7 @@
 //! behave as missing.
 
 mod decode;
-mod encode;
+pub(crate) mod encode;
 mod store;
 
 pub use store::{RecordStore, RecordStoreInput, Slot};
@@ -74,7 +74,7 @@ pub struct RecordLayout {
 /// The filterable values of one finding, decoded on the fly by filters, sorting and grouping.
 #[derive(Clone, PartialEq, Eq)]
 pub struct FindingRecord {
-    buf: Box<[u8]>,
+    pub(crate) buf: Box<[u8]>,
 }
 
 impl std::fmt::Debug for FindingRecord {
@@ -174,4 +174,4 @@ impl<'a> From<&RecordRef<'a>> for RecordRef<'a> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

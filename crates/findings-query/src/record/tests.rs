@@ -15,7 +15,7 @@ fn a(name: &str) -> AttrId {
     attribute_by_name(name).unwrap()
 }
 
-fn sample(n: u64) -> Value {
+pub(crate) fn sample(n: u64) -> Value {
     json!({
         "Id": format!("prowler-aws-check-123456789012-us-east-1-{n:08x}"),
         "ProductArn": "arn:aws:securityhub:us-east-1::product/prowler/prowler",
