@@ -47,6 +47,17 @@ impl Hub {
             .ok_or_else(|| not_found(arn))
     }
 
+    /// The ARN and Id of the action target an Update or Delete request names.
+    async fn addressed_action_target<'a>(
+        &self,
+        caller: &Caller,
+        input: &'a Value,
+    ) -> HubResult<(&'a str, &'a str)> {
+        self.require_enabled(caller).await?;
+        let arn = required_str(input, "ActionTargetArn")?;
+        Ok((arn, self.action_target_id(&caller.account_id, arn)?))
+    }
+
     pub async fn handle_create_action_target(
         &self,
         caller: &Caller,
@@ -130,9 +141,7 @@ impl Hub {
         caller: &Caller,
         input: &Value,
     ) -> HubResult<Value> {
-        self.require_enabled(caller).await?;
-        let arn = required_str(input, "ActionTargetArn")?;
-        let id = self.action_target_id(&caller.account_id, arn)?;
+        let (arn, id) = self.addressed_action_target(caller, input).await?;
         let name = optional_str(input, "Name")?;
         let description = optional_str(input, "Description")?;
         if let Some(name) = name {
@@ -173,9 +182,7 @@ impl Hub {
         caller: &Caller,
         input: &Value,
     ) -> HubResult<Value> {
-        self.require_enabled(caller).await?;
-        let arn = required_str(input, "ActionTargetArn")?;
-        let id = self.action_target_id(&caller.account_id, arn)?;
+        let (arn, id) = self.addressed_action_target(caller, input).await?;
         if !self
             .store
             .delete_document(&caller.account_id, KIND_ACTION_TARGET, id)
