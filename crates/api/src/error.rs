@@ -7,6 +7,7 @@
 use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode};
 use fleetward_hub::HubError;
+use fleetward_registry::RegistryError;
 use fleetward_sigv4::SigV4Error;
 
 /// An error in the AWS wire shape: status code, error code and a client-safe message.
@@ -15,6 +16,8 @@ pub struct ApiError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
+    /// Extra members of the error shape (e.g. `resourceId`, `resourceArn`).
+    pub extra: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -23,6 +26,17 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            extra: Vec::new(),
+        }
+    }
+
+    /// The `iot` model has no InvalidInputException: input that fails to parse is an
+    /// InvalidRequestException there.
+    pub fn in_iot_shape(self) -> Self {
+        if self.code == "InvalidInputException" {
+            Self::new(400, "InvalidRequestException", self.message)
+        } else {
+            self
         }
     }
 
@@ -40,12 +54,15 @@ impl ApiError {
     }
 
     pub fn into_response(self) -> Response<Body> {
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "__type": self.code,
             "Code": self.code,
             "message": self.message,
             "Message": self.message,
         });
+        for (member, value) in &self.extra {
+            body[*member] = serde_json::Value::String(value.clone());
+        }
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = Response::new(Body::from(body.to_string()));
         *response.status_mut() = status;
@@ -59,6 +76,23 @@ impl ApiError {
 impl From<SigV4Error> for ApiError {
     fn from(e: SigV4Error) -> Self {
         Self::new(e.status(), e.code(), e.message())
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::Internal(detail) => {
+                tracing::error!(%detail, "Registry operation failed.");
+                Self::new(500, "InternalFailureException", "Internal service failure.")
+            }
+            other => Self {
+                status: other.status(),
+                code: other.code(),
+                message: other.to_string(),
+                extra: other.extra_members(),
+            },
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod auth;
 mod error;
+mod iot;
 mod keys;
 mod pipeline;
 mod route;

@@ -9,11 +9,13 @@ use axum::body::{Body, to_bytes};
 use axum::http::{HeaderValue, Request, Response, StatusCode};
 use fleetward_hub::Hub;
 use fleetward_model::Clock;
+use fleetward_registry::Registry;
 use fleetward_sigv4::RequestParts;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::auth::authenticate;
 use crate::error::ApiError;
+use crate::iot;
 use crate::keys::KeyCache;
 use crate::securityhub;
 use crate::wire::build_input;
@@ -29,6 +31,7 @@ const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30
 #[derive(Clone)]
 pub struct AppState {
     pub hub: Arc<Hub>,
+    pub registry: Arc<Registry>,
     pub keys: Arc<KeyCache>,
     pub clock: Arc<dyn Clock>,
     pub region: String,
@@ -171,13 +174,45 @@ async fn serve_signed(
                     )),
                 );
             }
-            let result = match build_input(request.body, labels, request.raw_query, query) {
+            let result = match build_input(
+                request.body,
+                labels,
+                request.raw_query,
+                request.headers,
+                query,
+            ) {
                 Ok(input) => {
                     securityhub::dispatch(&state.hub, &authenticated.caller, operation, input).await
                 }
                 Err(e) => Err(e),
             };
             ("securityhub", operation.name(), result)
+        }
+        "iot" => {
+            let Some((operation, labels, members)) = iot::resolve(request.method, request.raw_path)
+            else {
+                return (
+                    "iot",
+                    "unknown",
+                    Err(ApiError::unknown_operation(format!(
+                        "Fleetward's iot API has no operation {} {}.",
+                        request.method, request.raw_path
+                    ))),
+                );
+            };
+            let result = match build_input(
+                request.body,
+                labels,
+                request.raw_query,
+                request.headers,
+                members,
+            ) {
+                Ok(input) => {
+                    iot::dispatch(&state.registry, &authenticated.caller, operation, input).await
+                }
+                Err(e) => Err(e.in_iot_shape()),
+            };
+            ("iot", operation.name(), result)
         }
         other => (
             "unknown",

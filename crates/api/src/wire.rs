@@ -13,7 +13,10 @@ use crate::route::query_pairs;
 pub enum QueryKind {
     String,
     Integer,
+    Boolean,
     StringList,
+    /// Not a query member: the value of the HTTP header named `wire`.
+    Header,
 }
 
 /// A query-string member: the name on the wire and the member name in the input shape.
@@ -33,6 +36,7 @@ pub fn build_input(
     body: &[u8],
     labels: HashMap<&'static str, String>,
     raw_query: &str,
+    headers: &[(&str, &str)],
     query_members: &[QueryMember],
 ) -> Result<Value, ApiError> {
     let mut input = if body.iter().all(u8::is_ascii_whitespace) {
@@ -57,8 +61,22 @@ pub fn build_input(
     for (name, value) in labels {
         input.insert(name.to_string(), Value::String(value));
     }
+    for member in query_members
+        .iter()
+        .filter(|m| matches!(m.kind, QueryKind::Header))
+    {
+        if let Some((_, value)) = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(member.wire))
+        {
+            input.insert(member.member.to_string(), Value::String(value.to_string()));
+        }
+    }
     for (key, value) in query_pairs(raw_query) {
-        let Some(member) = query_members.iter().find(|m| m.wire == key) else {
+        let Some(member) = query_members
+            .iter()
+            .find(|m| m.wire == key && !matches!(m.kind, QueryKind::Header))
+        else {
             continue;
         };
         let parsed = match member.kind {
@@ -66,6 +84,17 @@ pub fn build_input(
             QueryKind::Integer => value.parse::<i64>().map(Value::from).map_err(|_| {
                 ApiError::invalid_input(format!("{} must be an integer.", member.member))
             })?,
+            QueryKind::Boolean => match value.as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => {
+                    return Err(ApiError::invalid_input(format!(
+                        "{} must be true or false.",
+                        member.member
+                    )));
+                }
+            },
+            QueryKind::Header => continue,
             QueryKind::StringList => {
                 let entry = input
                     .entry(member.member.to_string())
@@ -93,6 +122,7 @@ mod tests {
             br#"{"Tags":{"a":"b"}}"#,
             labels,
             "tagKeys=a&tagKeys=b&MaxResults=5&Other=1",
+            &[],
             &[
                 q("tagKeys", "TagKeys", QueryKind::StringList),
                 q("MaxResults", "MaxResults", QueryKind::Integer),
@@ -106,15 +136,36 @@ mod tests {
     }
 
     #[test]
-    fn rejects_non_object_bodies_and_bad_integers() {
-        assert!(build_input(b"[1]", HashMap::new(), "", &[]).is_err());
+    fn header_and_boolean_members() {
+        let members = [
+            q("x-amzn-principal", "principal", QueryKind::Header),
+            q("recursive", "recursive", QueryKind::Boolean),
+        ];
+        let input = build_input(
+            b"",
+            HashMap::new(),
+            "recursive=true&x-amzn-principal=ignored",
+            &[("X-Amzn-Principal", "arn:cert")],
+            &members,
+        )
+        .unwrap();
         assert_eq!(
-            build_input(b"{nope", HashMap::new(), "", &[])
+            input,
+            serde_json::json!({"principal": "arn:cert", "recursive": true})
+        );
+        assert!(build_input(b"", HashMap::new(), "recursive=yes", &[], &members).is_err());
+    }
+
+    #[test]
+    fn rejects_non_object_bodies_and_bad_integers() {
+        assert!(build_input(b"[1]", HashMap::new(), "", &[], &[]).is_err());
+        assert_eq!(
+            build_input(b"{nope", HashMap::new(), "", &[], &[])
                 .unwrap_err()
                 .code,
             "SerializationException"
         );
         let members = [q("MaxResults", "MaxResults", QueryKind::Integer)];
-        assert!(build_input(b"", HashMap::new(), "MaxResults=x", &members).is_err());
+        assert!(build_input(b"", HashMap::new(), "MaxResults=x", &[], &members).is_err());
     }
 }

@@ -53,6 +53,17 @@ pub struct ServeArgs {
     /// The AWS region this node answers for.
     #[arg(long, default_value = "us-east-1", env = "FLEETWARD_REGION")]
     pub region: String,
+    /// Address of the device gateway (MQTT over TLS), as DescribeEndpoint reports it.
+    #[arg(long, default_value = "127.0.0.1:8883", env = "FLEETWARD_MQTT_ADDR")]
+    pub mqtt_addr: SocketAddr,
+    /// A DNS name devices use to reach this node: added to the gateway's server
+    /// certificate and reported by DescribeEndpoint (repeatable).
+    #[arg(
+        long = "server-name",
+        env = "FLEETWARD_SERVER_NAMES",
+        value_delimiter = ','
+    )]
+    pub server_names: Vec<String>,
 }
 
 #[derive(Args)]

@@ -5,8 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fleetward_api::{AppState, KeyCache};
+use fleetward_ca::CertificateAuthority;
 use fleetward_hub::Hub;
 use fleetward_model::{Clock, DEFAULT_ACCOUNT_ID, SystemClock};
+use fleetward_registry::{Endpoints, Registry};
 use fleetward_store::{AccountRow, Store};
 use metrics_exporter_prometheus::PrometheusBuilder;
 
@@ -64,6 +66,11 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         enable_default_hub(&hub).await?;
     }
 
+    let ca = Arc::new(
+        CertificateAuthority::load_or_create(data_dir, &args.server_names, clock.now_ms())
+            .map_err(|e| format!("cannot set up the certificate authority: {}", e.message()))?,
+    );
+
     let listener = tokio::net::TcpListener::bind(args.api_addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.api_addr))?;
@@ -79,8 +86,21 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         ),
     )?;
 
+    let endpoints = Endpoints {
+        data: gateway_address(&args),
+        credential_provider: api_addr.to_string(),
+    };
+    let registry = Arc::new(
+        Registry::open(store.clone(), clock.clone(), &args.region, ca, endpoints)
+            .await
+            .map_err(|e| format!("cannot open the registry: {e}"))?,
+    );
+    let (things, certificates) = registry.counts();
+    tracing::info!(things, certificates, "Registry loaded.");
+
     let state = AppState {
         hub: hub.clone(),
+        registry,
         keys: Arc::new(KeyCache::new(store.clone(), clock.clone(), KEY_CACHE_MS)),
         clock,
         region: args.region.clone(),
@@ -91,6 +111,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     println!("Fleetward is running.");
     println!("  API:         http://{api_addr}  (region {})", args.region);
     println!("  Credentials: {}", credentials_path.display());
+    println!("  Root CA:     {}", data_dir.join("root-ca.pem").display());
     println!("  AWS config:  {}", config_path.display());
     println!("  Database:    {}", describe_store(store.as_ref(), &args));
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
@@ -111,6 +132,22 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     println!("Fleetward stopped.");
     Ok(())
+}
+
+/// The device gateway's address as devices should dial it: the first configured server
+/// name (else `localhost` for a loopback or wildcard address), with the port unless it is
+/// MQTT's TLS port 8883, since AWS clients assume that port for a bare host name.
+fn gateway_address(args: &ServeArgs) -> String {
+    let ip = args.mqtt_addr.ip();
+    let host = match args.server_names.first() {
+        Some(name) => name.clone(),
+        None if ip.is_loopback() || ip.is_unspecified() => "localhost".to_string(),
+        None => ip.to_string(),
+    };
+    match args.mqtt_addr.port() {
+        8883 => host,
+        port => format!("{host}:{port}"),
+    }
 }
 
 /// On first start the default account gets its hub, accepting Fleetward's own products.

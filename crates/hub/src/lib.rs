@@ -31,13 +31,7 @@ pub use error::{HubError, HubResult};
 pub use products::{DEVICE_DEFENDER_AUDIT, DEVICE_DEFENDER_DETECT};
 pub use retention::RetentionReport;
 
-/// The authenticated caller of an operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub account_id: String,
-    /// Recorded as the identity in finding history.
-    pub identity: String,
-}
+pub use fleetward_model::Caller;
 
 /// The Security Hub service of one Fleetward node.
 pub struct Hub {

@@ -6,6 +6,14 @@ pub mod timestamp;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 
+/// The authenticated caller of an operation: every service acts within its account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account_id: String,
+    /// Who acted (the access key id), recorded in histories.
+    pub identity: String,
+}
+
 /// The account created on first start, as in AWS's own examples.
 pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
 

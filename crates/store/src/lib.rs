@@ -56,6 +56,19 @@ pub struct Document {
     pub updated_ms: i64,
 }
 
+/// One change of a [`Store::write_documents`] batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentWrite {
+    /// Upsert; an existing row keeps its `created_ms`.
+    Put(Document),
+    /// Deletes the document if it exists.
+    Delete {
+        account_id: String,
+        kind: String,
+        key: String,
+    },
+}
+
 /// One ASFF finding. `seq` is assigned by the caller (positive, unique, increasing at
 /// creation, never reused) and is the primary key: the finding's identity in the store. The
 /// store does not index or check (account_id, product_arn, id): mapping identities to seqs,
@@ -126,6 +139,18 @@ pub trait Store: Send + Sync + 'static {
     async fn list_documents(&self, account_id: &str, kind: &str) -> Result<Vec<Document>>;
     /// `false` if there was no such document.
     async fn delete_document(&self, account_id: &str, kind: &str, key: &str) -> Result<bool>;
+    /// Applies all writes in order in ONE transaction: all or nothing. Services that keep
+    /// their state in memory use it to commit many small changes at once.
+    async fn write_documents(&self, writes: &[DocumentWrite]) -> Result<()>;
+    /// One page of the documents of a kind, ordered by key, with key > `after_key`; at most
+    /// `limit`. Used to load large collections without holding them twice in memory.
+    async fn list_documents_page(
+        &self,
+        account_id: &str,
+        kind: &str,
+        after_key: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Document>>;
 
     // --- findings ---
 

@@ -194,6 +194,68 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() > 0)
             }
 
+            async fn write_documents(
+                &self,
+                writes: &[$crate::DocumentWrite],
+            ) -> $crate::Result<()> {
+                if writes.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.begin_write().await?;
+                for write in writes {
+                    match write {
+                        $crate::DocumentWrite::Put(doc) => {
+                            sqlx::query($crate::sql::DOC_PUT)
+                                .bind(&doc.account_id)
+                                .bind(&doc.kind)
+                                .bind(&doc.key)
+                                .bind(&doc.body)
+                                .bind(doc.created_ms)
+                                .bind(doc.updated_ms)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        $crate::DocumentWrite::Delete {
+                            account_id,
+                            kind,
+                            key,
+                        } => {
+                            sqlx::query($crate::sql::DOC_DELETE)
+                                .bind(account_id)
+                                .bind(kind)
+                                .bind(key)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                }
+                // An error above drops `tx`, which rolls everything back.
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_documents_page(
+                &self,
+                account_id: &str,
+                kind: &str,
+                after_key: Option<&str>,
+                limit: usize,
+            ) -> $crate::Result<Vec<$crate::Document>> {
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                let query = match after_key {
+                    Some(after) => sqlx::query_as($crate::sql::DOC_PAGE)
+                        .bind(account_id)
+                        .bind(kind)
+                        .bind(after)
+                        .bind(limit),
+                    None => sqlx::query_as($crate::sql::DOC_FIRST_PAGE)
+                        .bind(account_id)
+                        .bind(kind)
+                        .bind(limit),
+                };
+                Ok(query.fetch_all(self.reader()).await?)
+            }
+
             async fn write_findings(
                 &self,
                 findings: &[$crate::StoredFinding],

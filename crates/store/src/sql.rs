@@ -77,6 +77,16 @@ pub const DOC_LIST: &str = concat!(
     doc_columns!(),
     " FROM documents WHERE account_id = $1 AND kind = $2 ORDER BY created_ms, doc_key"
 );
+pub const DOC_FIRST_PAGE: &str = concat!(
+    "SELECT ",
+    doc_columns!(),
+    " FROM documents WHERE account_id = $1 AND kind = $2 ORDER BY doc_key LIMIT $3"
+);
+pub const DOC_PAGE: &str = concat!(
+    "SELECT ",
+    doc_columns!(),
+    " FROM documents WHERE account_id = $1 AND kind = $2 AND doc_key > $3 ORDER BY doc_key LIMIT $4"
+);
 pub const DOC_DELETE: &str =
     "DELETE FROM documents WHERE account_id = $1 AND kind = $2 AND doc_key = $3";
 

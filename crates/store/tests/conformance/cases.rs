@@ -927,3 +927,70 @@ pub async fn reopen_keeps_data(fx: Fixture) {
     assert_eq!(again.max_finding_seq().await.expect("max"), 1);
     again.close().await;
 }
+
+pub async fn write_documents_is_one_transaction(fx: Fixture) {
+    use fleetward_store::DocumentWrite;
+    let s = &fx.store;
+    s.put_document(&doc("111111111111", "thing", "old", "{}", 1))
+        .await
+        .expect("put");
+    let writes = vec![
+        DocumentWrite::Put(doc("111111111111", "thing", "a", r#"{"v":1}"#, 10)),
+        DocumentWrite::Put(doc("111111111111", "thing", "b", "{}", 11)),
+        DocumentWrite::Put(doc("111111111111", "thing", "a", r#"{"v":2}"#, 12)),
+        DocumentWrite::Delete {
+            account_id: "111111111111".into(),
+            kind: "thing".into(),
+            key: "old".into(),
+        },
+        DocumentWrite::Delete {
+            account_id: "111111111111".into(),
+            kind: "thing".into(),
+            key: "never-existed".into(),
+        },
+    ];
+    s.write_documents(&writes).await.expect("batch");
+    let listed = s
+        .list_documents("111111111111", "thing")
+        .await
+        .expect("list");
+    let keys: Vec<_> = listed.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(keys, ["a", "b"]);
+    assert_eq!(listed[0].body, r#"{"v":2}"#, "later writes in a batch win");
+    assert_eq!(listed[0].created_ms, 10, "an upsert keeps created_ms");
+    s.write_documents(&[]).await.expect("empty batch");
+}
+
+pub async fn document_pages_follow_the_key_order(fx: Fixture) {
+    let s = &fx.store;
+    for key in ["d", "a", "c", "b", "e"] {
+        s.put_document(&doc("111111111111", "cert", key, "{}", 1))
+            .await
+            .expect("put");
+    }
+    s.put_document(&doc("222222222222", "cert", "aa", "{}", 1))
+        .await
+        .expect("put other account");
+    let page = |docs: Vec<Document>| docs.into_iter().map(|d| d.key).collect::<Vec<_>>();
+    let first = s
+        .list_documents_page("111111111111", "cert", None, 2)
+        .await
+        .expect("page 1");
+    assert_eq!(page(first), ["a", "b"]);
+    let next = s
+        .list_documents_page("111111111111", "cert", Some("b"), 2)
+        .await
+        .expect("page 2");
+    assert_eq!(page(next), ["c", "d"]);
+    let last = s
+        .list_documents_page("111111111111", "cert", Some("d"), 2)
+        .await
+        .expect("page 3");
+    assert_eq!(page(last), ["e"]);
+    assert!(
+        s.list_documents_page("111111111111", "cert", Some("e"), 2)
+            .await
+            .expect("past the end")
+            .is_empty()
+    );
+}

@@ -54,4 +54,6 @@ conformance!(
     open_creates_a_missing_database,
     reopen_keeps_data,
     node_lock_is_exclusive,
+    write_documents_is_one_transaction,
+    document_pages_follow_the_key_order,
 );
