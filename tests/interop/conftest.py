@@ -126,3 +126,47 @@ def make_account(fw):
 @pytest.fixture(scope="session")
 def default_account():
     return DEFAULT_ACCOUNT
+
+
+# --------------------------------------------------------------------------------------------
+# AWS IoT registry (`iot` API) fixtures
+
+
+@pytest.fixture(scope="session")
+def iot(fw, creds):
+    """boto3 iot client of the default account 000000000000."""
+    return fw.client(*creds, service="iot")
+
+
+@pytest.fixture(scope="session")
+def iot_raw(fw, creds):
+    """Same, without botocore's client-side parameter validation (for invalid-input tests)."""
+    return fw.client(*creds, service="iot", validate=False)
+
+
+@dataclass
+class IotAccount:
+    account_id: str
+    key_id: str
+    secret: str
+    iot: object
+    iot_raw: object
+
+    def arn(self, kind: str, name: str) -> str:
+        return support.iot_arn(self.account_id, kind, name)
+
+
+@pytest.fixture(scope="session")
+def make_iot_account(fw, make_account):
+    """Factory: a new account (Security Hub not enabled) with iot clients, for tests that need
+    exact listings, ordering or a second tenant."""
+
+    def factory(name: str = "") -> IotAccount:
+        account = make_account(enable=False, name=name)
+        return IotAccount(
+            account.account_id, account.key_id, account.secret,
+            fw.client(account.key_id, account.secret, service="iot"),
+            fw.client(account.key_id, account.secret, service="iot", validate=False),
+        )
+
+    return factory

@@ -385,7 +385,9 @@ def boto_session():
     return _BOTO_SESSION
 
 
-def make_client(endpoint: str, key_id: str, secret: str, *, validate: bool = True, region: str = REGION):
+def make_client(endpoint: str, key_id: str, secret: str, *, validate: bool = True, region: str = REGION,
+                service: str = SERVICE):
+    """A boto3 client of `service` (securityhub unless told, e.g. "iot") against the server."""
     config = Config(
         retries={"max_attempts": 1, "mode": "standard"},
         connect_timeout=5,
@@ -393,7 +395,7 @@ def make_client(endpoint: str, key_id: str, secret: str, *, validate: bool = Tru
         parameter_validation=validate,
     )
     return boto_session().client(
-        SERVICE,
+        service,
         endpoint_url=endpoint,
         region_name=region,
         aws_access_key_id=key_id,
@@ -674,3 +676,216 @@ def running(data_dir: Path, log_path: Path, **kwargs):
         if server.proc is not None and server.proc.poll() is None:
             code = server.stop()
             assert code == 0, f"fleetward exited with {code} on SIGTERM:\n{server.log()[-3000:]}"
+
+
+# --------------------------------------------------------------------------------------------
+# AWS IoT registry helpers (the `iot` 2015-05-28 API). The X.509 helpers import `cryptography`
+# lazily so that the rest of the suite does not depend on it.
+
+IOT_SERVICE = "iot"
+
+
+def iot_arn(account: str, kind: str, name: str) -> str:
+    """`arn:aws:iot:REGION:ACCOUNT:KIND/NAME` (kind: thing, thinggroup, thingtype, cert, cacert,
+    policy, rolealias, topic, topicfilter, client)."""
+    return f"arn:aws:iot:{REGION}:{account}:{kind}/{name}"
+
+
+def unique(prefix: str = "t") -> str:
+    """A name that no other test uses; valid for things, groups, types, policies and role aliases."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def policy_document(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(actions, resources) -> dict:
+    return {"Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def deny(actions, resources) -> dict:
+    return {"Effect": "Deny", "Action": actions, "Resource": resources}
+
+
+def expect_error_one_of(call, codes, status: int | None = None, **kwargs) -> ClientError:
+    """Like `expect_error` where AWS documents the failure but not the exact error code."""
+    exc = error_of(call, **kwargs)
+    err = exc.response.get("Error", {})
+    got_status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    assert err.get("Code") in set(codes), f"expected one of {sorted(codes)}, got {err.get('Code')} ({got_status})"
+    if status is not None:
+        assert got_status == status, f"{err.get('Code')}: expected HTTP {status}, got {got_status}"
+    return exc
+
+
+def collect_pages(call, items_key: str, *, size: int, size_param: str = "maxResults",
+                  token_param: str = "nextToken", token_field: str = "nextToken", max_pages: int = 200,
+                  **kwargs) -> tuple[list, int]:
+    """Follows a list operation's tokens to the end with page size `size`.
+
+    Asserts that no page is larger than `size`, that the first page is full when there is more
+    than one page, and that no token repeats. Returns (all items, number of pages)."""
+    items: list = []
+    pages = 0
+    seen: set = set()
+    token = None
+    while True:
+        args = dict(kwargs)
+        args[size_param] = size
+        if token is not None:
+            args[token_param] = token
+        resp = call(**args)
+        page = resp.get(items_key, [])
+        assert len(page) <= size, f"page {pages + 1} has {len(page)} items, more than {size}"
+        items.extend(page)
+        pages += 1
+        token = resp.get(token_field)
+        if not token:
+            break
+        if pages == 1:
+            assert len(page) == size, f"first page has {len(page)} items but a {token_field} follows"
+        assert token not in seen, f"{token_field} {token!r} repeated"
+        seen.add(token)
+        assert pages < max_pages, "too many pages"
+    return items, pages
+
+
+def pem_to_der(pem: str) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return x509.load_pem_x509_certificate(pem.encode()).public_bytes(Encoding.DER)
+
+
+def cert_id_of(pem: str) -> str:
+    """The AWS certificate id: lowercase hex SHA-256 of the certificate's DER encoding."""
+    return hashlib.sha256(pem_to_der(pem)).hexdigest()
+
+
+def load_cert(pem: str):
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
+def cert_pem(cert) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return cert.public_bytes(Encoding.PEM).decode()
+
+
+def public_key_der(key_or_cert) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    public = key_or_cert.public_key()
+    return public.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def new_key(kind: str = "p256"):
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    if kind == "p256":
+        return ec.generate_private_key(ec.SECP256R1())
+    if kind == "p384":
+        return ec.generate_private_key(ec.SECP384R1())
+    if kind.startswith("rsa"):
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(kind[3:]))
+    raise ValueError(kind)
+
+
+def _name(cn: str):
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Fleetward interop"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def build_cert(subject_cn: str, key, issuer_cn: str | None = None, issuer_key=None, *, ca: bool = False,
+               days: int = 365):
+    """An X.509 certificate for `key`, signed by `issuer_key` (self-signed when None)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject_cn))
+        .issuer_name(_name(issuer_cn or subject_cn))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if ca:
+        builder = builder.add_extension(
+            x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                          encipher_only=False, decipher_only=False), critical=True)
+    return builder.sign(issuer_key or key, hashes.SHA256())
+
+
+class TestCA:
+    """A certificate authority of the test's own (the customer's CA in AWS terms)."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, cn: str | None = None, kind: str = "p256"):
+        self.cn = cn or f"Interop CA {uuid.uuid4().hex[:8]}"
+        self.key = new_key(kind)
+        self.cert = build_cert(self.cn, self.key, ca=True)
+        self.pem = cert_pem(self.cert)
+        self.id = cert_id_of(self.pem)
+
+    def issue(self, cn: str | None = None, key=None):
+        """(key, PEM) of a device certificate signed by this CA."""
+        key = key or new_key()
+        cert = build_cert(cn or f"device-{uuid.uuid4().hex[:8]}", key, self.cn, self.key)
+        return key, cert_pem(cert)
+
+    def verification_cert(self, registration_code: str) -> str:
+        """The private-key verification certificate: CN = registration code, signed by this CA."""
+        return self.issue(cn=registration_code)[1]
+
+
+def self_signed_device_cert(cn: str | None = None) -> str:
+    key = new_key()
+    return cert_pem(build_cert(cn or f"device-{uuid.uuid4().hex[:8]}", key))
+
+
+def make_csr(key, cn: str = "device") -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    csr = x509.CertificateSigningRequestBuilder().subject_name(_name(cn)).sign(key, hashes.SHA256())
+    return csr.public_bytes(Encoding.PEM).decode()
+
+
+def assert_chains_to_root(device_pem: str, data_dir: Path) -> list:
+    """Checks that `device_pem` chains up to DATA_DIR/root-ca.pem (through DATA_DIR/issuing-ca.pem
+    when that is the issuer), verifying each signature; returns the chain from the leaf up."""
+    from cryptography import x509
+
+    root = x509.load_pem_x509_certificate((data_dir / "root-ca.pem").read_bytes())
+    root.verify_directly_issued_by(root)  # the root is self-signed
+    candidates = [root]
+    issuing_path = data_dir / "issuing-ca.pem"
+    if issuing_path.exists():
+        candidates.insert(0, x509.load_pem_x509_certificate(issuing_path.read_bytes()))
+    chain = [load_cert(device_pem)]
+    now = dt.datetime.now(dt.timezone.utc)
+    for _ in range(4):
+        current = chain[-1]
+        assert current.not_valid_before_utc <= now <= current.not_valid_after_utc, \
+            f"{current.subject.rfc4514_string()} is not valid now"
+        if current == root:
+            return chain
+        issuers = [c for c in candidates if c.subject == current.issuer and c != current]
+        assert issuers, f"no CA in the data dir issued {current.subject.rfc4514_string()} " \
+                        f"(issuer {current.issuer.rfc4514_string()})"
+        current.verify_directly_issued_by(issuers[0])
+        chain.append(issuers[0])
+    raise AssertionError("certificate chain too long")

@@ -1,5 +1,5 @@
-//! A minimal Security Hub client: JSON over HTTP, signed with Fleetward's own SigV4 code
-//! (which its tests check against botocore and aws-sigv4).
+//! A minimal rest-json client (Security Hub, IoT): JSON over HTTP, signed with Fleetward's
+//! own SigV4 code (which its tests check against botocore and aws-sigv4).
 
 use fleetward_model::Clock;
 use fleetward_sigv4::{RequestParts, SigningParams, sign};
@@ -47,8 +47,21 @@ impl Client {
         })
     }
 
-    /// Sends one signed request; returns the parsed JSON body or the error text.
+    /// Sends one signed Security Hub request; returns the parsed JSON body or the error text.
     pub async fn call(&self, method: &str, path: &str, body: Vec<u8>) -> Result<Value, String> {
+        self.call_service("securityhub", method, path, "", body)
+            .await
+    }
+
+    /// Sends one signed request to `service`; `query` is already encoded.
+    pub async fn call_service(
+        &self,
+        service: &str,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: Vec<u8>,
+    ) -> Result<Value, String> {
         let headers = [
             ("host", self.host.as_str()),
             ("content-type", "application/json"),
@@ -56,7 +69,7 @@ impl Client {
         let parts = RequestParts {
             method,
             raw_path: path,
-            raw_query: "",
+            raw_query: query,
             headers: &headers,
             body: &body,
         };
@@ -66,7 +79,7 @@ impl Client {
                 access_key_id: &self.key_id,
                 secret_access_key: &self.secret,
                 region: &self.region,
-                service: "securityhub",
+                service,
                 time_ms: fleetward_model::SystemClock.now_ms(),
             },
         )
@@ -74,7 +87,14 @@ impl Client {
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
         let mut request = self
             .http
-            .request(method, format!("{}{}", self.endpoint, path))
+            .request(method, {
+                let mut url = format!("{}{}", self.endpoint, path);
+                if !query.is_empty() {
+                    url.push('?');
+                    url.push_str(query);
+                }
+                url
+            })
             .header("content-type", "application/json")
             .body(body);
         for (name, value) in signed.headers() {

@@ -3,12 +3,16 @@
 //!
 //!   fleetward-bench import --endpoint URL --credentials FILE --findings 200000 --clients 4
 //!   fleetward-bench query  --endpoint URL --credentials FILE --runs 50
+//!   fleetward-bench things --endpoint URL --credentials FILE --things 1000000 --clients 8
+//!   fleetward-bench certs  --endpoint URL --credentials FILE --certs 1000000 --clients 8
+//!   fleetward-bench lists  --endpoint URL --credentials FILE --pages 200
 //!   fleetward-bench rss    --pid PID
 
 mod client;
 mod findings;
 mod import;
 mod query;
+mod registry;
 
 use clap::{Parser, Subcommand};
 
@@ -54,6 +58,34 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         runs: usize,
     },
+    /// CreateThing throughput, one thing per call.
+    Things {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 100_000)]
+        things: usize,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Name offset, so several runs add things instead of repeating the same ones.
+        #[arg(long, default_value_t = 0)]
+        start: usize,
+    },
+    /// CreateKeysAndCertificate throughput.
+    Certs {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 100_000)]
+        certs: usize,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+    },
+    /// Registry list-page latency (p50, p90, max) over consecutive pages.
+    Lists {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 200)]
+        pages: usize,
+    },
     /// Resident memory of a process, from /proc.
     Rss {
         #[arg(long)]
@@ -71,6 +103,18 @@ async fn main() -> std::process::ExitCode {
             start,
         } => import::run(&target, findings, clients, start).await,
         Command::Query { target, runs } => query::run(&target, runs).await,
+        Command::Things {
+            target,
+            things,
+            clients,
+            start,
+        } => registry::create_things(&target, things, clients, start).await,
+        Command::Certs {
+            target,
+            certs,
+            clients,
+        } => registry::create_certificates(&target, certs, clients).await,
+        Command::Lists { target, pages } => registry::list_latency(&target, pages).await,
         Command::Rss { pid } => rss(pid),
     };
     match result {

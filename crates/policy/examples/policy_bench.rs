@@ -56,14 +56,38 @@ struct Device {
 const MIX: [(Action, &str, Effect); 10] = [
     (Action::Connect, "client/{me}", Effect::Allowed),
     (Action::Connect, "client/someone-else", Effect::ImplicitDeny),
-    (Action::Publish, "topic/things/{me}/telemetry", Effect::Allowed),
-    (Action::Publish, "topic/things/other/telemetry", Effect::ImplicitDeny),
-    (Action::Subscribe, "topicfilter/things/{me}/cmd/#", Effect::Allowed),
-    (Action::Receive, "topic/things/{me}/cmd/reboot", Effect::Allowed),
+    (
+        Action::Publish,
+        "topic/things/{me}/telemetry",
+        Effect::Allowed,
+    ),
+    (
+        Action::Publish,
+        "topic/things/other/telemetry",
+        Effect::ImplicitDeny,
+    ),
+    (
+        Action::Subscribe,
+        "topicfilter/things/{me}/cmd/#",
+        Effect::Allowed,
+    ),
+    (
+        Action::Receive,
+        "topic/things/{me}/cmd/reboot",
+        Effect::Allowed,
+    ),
     (Action::Receive, "topic/broadcast/firmware", Effect::Allowed),
     (Action::Publish, "topic/admin/reset", Effect::ExplicitDeny),
-    (Action::Publish, "topic/$aws/things/{me}/shadow/update", Effect::Allowed),
-    (Action::RetainPublish, "topic/things/{me}/state", Effect::ImplicitDeny),
+    (
+        Action::Publish,
+        "topic/$aws/things/{me}/shadow/update",
+        Effect::Allowed,
+    ),
+    (
+        Action::RetainPublish,
+        "topic/things/{me}/state",
+        Effect::ImplicitDeny,
+    ),
 ];
 
 fn main() {
@@ -75,7 +99,10 @@ fn main() {
         .map(|i| Device {
             name: format!("sensor-{i:05}"),
             attributes: vec![
-                ("fleet".into(), if i % 10 == 0 { "red" } else { "blue" }.into()),
+                (
+                    "fleet".into(),
+                    if i % 10 == 0 { "red" } else { "blue" }.into(),
+                ),
                 ("model".into(), "th-200".into()),
             ],
             ip: format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256)
@@ -156,7 +183,12 @@ fn main() {
         let mut n = 0;
         for _ in 0..20 {
             for (i, (_, action, arn, _, _)) in requests.iter().enumerate() {
-                black_box(decide(&policies, *action, black_box(arn), &ctx_for(i, *action)));
+                black_box(decide(
+                    &policies,
+                    *action,
+                    black_box(arn),
+                    &ctx_for(i, *action),
+                ));
                 n += 1;
             }
         }

@@ -301,6 +301,11 @@ fn decision_table() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} failing rows:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing rows:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(CASES.len() >= 40);
 }

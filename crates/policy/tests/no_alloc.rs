@@ -63,7 +63,8 @@ fn main() {
             .with(DnAttribute::Country, "US")
             .with(DnAttribute::Country, "CA")
             .with(DnAttribute::OrganizationalUnit, "ops"),
-        subject_alt_names: AlternativeNames::default().with(AltNameKind::DnsName, "dev-1.example.com"),
+        subject_alt_names: AlternativeNames::default()
+            .with(AltNameKind::DnsName, "dev-1.example.com"),
         not_after_ms: Some(1_900_000_000_000),
         ..CertificateContext::default()
     };
@@ -90,16 +91,59 @@ fn main() {
         }),
         ..base
     };
-    let no_thing = AuthContext { thing: None, ..base };
+    let no_thing = AuthContext {
+        thing: None,
+        ..base
+    };
     let requests = [
-        (Action::Connect, client_arn(R, A, "dev-1"), connect, Effect::Allowed),
-        (Action::Publish, topic_arn(R, A, "things/dev-1/temp"), base, Effect::Allowed),
-        (Action::Receive, topic_arn(R, A, "things/dev-2/temp"), base, Effect::ImplicitDeny),
-        (Action::Subscribe, topicfilter_arn(R, A, "things/dev-1/#"), base, Effect::Allowed),
-        (Action::Publish, topic_arn(R, A, "admin/x"), base, Effect::ImplicitDeny),
-        (Action::Publish, topic_arn(R, A, "cert/CA/ops/x"), base, Effect::ExplicitDeny),
-        (Action::Publish, topic_arn(R, A, "things/dev-1/t"), no_thing, Effect::ImplicitDeny),
-        (Action::RetainPublish, topic_arn(R, A, "x"), base, Effect::ImplicitDeny),
+        (
+            Action::Connect,
+            client_arn(R, A, "dev-1"),
+            connect,
+            Effect::Allowed,
+        ),
+        (
+            Action::Publish,
+            topic_arn(R, A, "things/dev-1/temp"),
+            base,
+            Effect::Allowed,
+        ),
+        (
+            Action::Receive,
+            topic_arn(R, A, "things/dev-2/temp"),
+            base,
+            Effect::ImplicitDeny,
+        ),
+        (
+            Action::Subscribe,
+            topicfilter_arn(R, A, "things/dev-1/#"),
+            base,
+            Effect::Allowed,
+        ),
+        (
+            Action::Publish,
+            topic_arn(R, A, "admin/x"),
+            base,
+            Effect::ImplicitDeny,
+        ),
+        (
+            Action::Publish,
+            topic_arn(R, A, "cert/CA/ops/x"),
+            base,
+            Effect::ExplicitDeny,
+        ),
+        (
+            Action::Publish,
+            topic_arn(R, A, "things/dev-1/t"),
+            no_thing,
+            Effect::ImplicitDeny,
+        ),
+        (
+            Action::RetainPublish,
+            topic_arn(R, A, "x"),
+            base,
+            Effect::ImplicitDeny,
+        ),
     ];
     // Warm up anything lazily initialised outside the crate (none expected).
     for (action, resource, ctx, _) in &requests {

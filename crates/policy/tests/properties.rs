@@ -26,7 +26,19 @@ fn reference(p: &[Tok], s: &[char]) -> bool {
 /// Pattern pieces: literal characters, wildcards, MQTT wildcards, the client-id variable and
 /// the escapes, each with its reference tokens (the variable expands to the client id).
 fn piece() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec!["a", "b", "/", "é", "*", "?", "+", "#", "${iot:ClientId}", "${*}", "${?}"])
+    prop::sample::select(vec![
+        "a",
+        "b",
+        "/",
+        "é",
+        "*",
+        "?",
+        "+",
+        "#",
+        "${iot:ClientId}",
+        "${*}",
+        "${?}",
+    ])
 }
 
 fn tokens(pieces: &[&str], client_id: &str) -> Vec<Tok> {
@@ -100,10 +112,29 @@ proptest! {
 fn word() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "2012-10-17", "2008-10-17", "Allow", "Deny", "iot:*", "iot:Publish", "iot:Connect", "*",
-            "arn:aws:iot:r:a:topic/${iot:ClientId}", "arn:aws:iot:r:a:client/*", "arn:*", "${",
-            "${iot:ClientId", "true", "false", "10.0.0.0/8", "2024-01-01T00:00:00Z", "42", "c",
-            "PersistentConnect", "${aws:SourceIp}", "${iot:KeepAlive, '1'}", "",
+            "2012-10-17",
+            "2008-10-17",
+            "Allow",
+            "Deny",
+            "iot:*",
+            "iot:Publish",
+            "iot:Connect",
+            "*",
+            "arn:aws:iot:r:a:topic/${iot:ClientId}",
+            "arn:aws:iot:r:a:client/*",
+            "arn:*",
+            "${",
+            "${iot:ClientId",
+            "true",
+            "false",
+            "10.0.0.0/8",
+            "2024-01-01T00:00:00Z",
+            "42",
+            "c",
+            "PersistentConnect",
+            "${aws:SourceIp}",
+            "${iot:KeepAlive, '1'}",
+            "",
         ])
         .prop_map(str::to_owned),
         "\\PC{0,12}",
@@ -156,30 +187,69 @@ fn mostly(valid: &'static [&'static str]) -> impl Strategy<Value = String> + Clo
     ]
 }
 
-const ACTIONS: &[&str] = &["iot:*", "iot:Publish", "iot:Connect", "*", "iot:Re*", "iot:?ubscribe", "iot:Receive"];
+const ACTIONS: &[&str] = &[
+    "iot:*",
+    "iot:Publish",
+    "iot:Connect",
+    "*",
+    "iot:Re*",
+    "iot:?ubscribe",
+    "iot:Receive",
+];
 const RESOURCES: &[&str] = &[
-    "*", "arn:aws:iot:r:a:topic/${iot:ClientId}", "arn:aws:iot:r:a:client/*", "arn:*",
-    "arn:aws:iot:r:a:topic/?", "arn:aws:iot:r:a:client/${iot:Connection.Thing.ThingName}",
+    "*",
+    "arn:aws:iot:r:a:topic/${iot:ClientId}",
+    "arn:aws:iot:r:a:client/*",
+    "arn:*",
+    "arn:aws:iot:r:a:topic/?",
+    "arn:aws:iot:r:a:client/${iot:Connection.Thing.ThingName}",
 ];
 const OPERATORS: &[&str] = &[
-    "StringEquals", "StringNotLikeIfExists", "ForAnyValue:StringLike", "ForAllValues:StringEquals",
-    "NumericLessThan", "DateGreaterThan", "Bool", "IpAddress", "NotIpAddress", "Null", "ArnLike",
+    "StringEquals",
+    "StringNotLikeIfExists",
+    "ForAnyValue:StringLike",
+    "ForAllValues:StringEquals",
+    "NumericLessThan",
+    "DateGreaterThan",
+    "Bool",
+    "IpAddress",
+    "NotIpAddress",
+    "Null",
+    "ArnLike",
     "StringEqualsIgnoreCase",
 ];
 const KEYS: &[&str] = &[
-    "iot:ClientId", "aws:SourceIp", "aws:CurrentTime", "aws:EpochTime", "iot:ConnectAttributes",
-    "iot:Connection.Thing.IsAttached", "iot:Certificate.Subject.Country.List", "iot:Unknown",
+    "iot:ClientId",
+    "aws:SourceIp",
+    "aws:CurrentTime",
+    "aws:EpochTime",
+    "iot:ConnectAttributes",
+    "iot:Connection.Thing.IsAttached",
+    "iot:Certificate.Subject.Country.List",
+    "iot:Unknown",
 ];
 const VALUES: &[&str] = &[
-    "c", "*", "true", "false", "10.0.0.0/8", "2024-01-01T00:00:00Z", "42", "${iot:ClientId}",
-    "PersistentConnect", "${aws:SourceIp}", "arn:aws:iot:*",
+    "c",
+    "*",
+    "true",
+    "false",
+    "10.0.0.0/8",
+    "2024-01-01T00:00:00Z",
+    "42",
+    "${iot:ClientId}",
+    "PersistentConnect",
+    "${aws:SourceIp}",
+    "arn:aws:iot:*",
 ];
 
 /// Statements with the right skeleton and mostly valid contents, so that many documents parse
 /// and evaluation gets exercised too.
 fn structured_policy() -> impl Strategy<Value = Json> {
     let condition = prop::collection::vec(
-        (mostly(OPERATORS), prop::collection::vec((mostly(KEYS), one_or_many(mostly(VALUES))), 1..3)),
+        (
+            mostly(OPERATORS),
+            prop::collection::vec((mostly(KEYS), one_or_many(mostly(VALUES))), 1..3),
+        ),
         0..3,
     )
     .prop_map(|ops| {
@@ -197,16 +267,29 @@ fn structured_policy() -> impl Strategy<Value = Json> {
         one_or_many(mostly(RESOURCES)),
         prop::option::of(condition),
     )
-        .prop_map(|(effect, not_action, action, not_resource, resource, condition)| {
-            let mut st = Map::new();
-            st.insert("Effect".into(), json!(effect));
-            st.insert(if not_action { "NotAction" } else { "Action" }.into(), action);
-            st.insert(if not_resource { "NotResource" } else { "Resource" }.into(), resource);
-            if let Some(c) = condition {
-                st.insert("Condition".into(), c);
-            }
-            Json::Object(st)
-        });
+        .prop_map(
+            |(effect, not_action, action, not_resource, resource, condition)| {
+                let mut st = Map::new();
+                st.insert("Effect".into(), json!(effect));
+                st.insert(
+                    if not_action { "NotAction" } else { "Action" }.into(),
+                    action,
+                );
+                st.insert(
+                    if not_resource {
+                        "NotResource"
+                    } else {
+                        "Resource"
+                    }
+                    .into(),
+                    resource,
+                );
+                if let Some(c) = condition {
+                    st.insert("Condition".into(), c);
+                }
+                Json::Object(st)
+            },
+        );
     prop::collection::vec(statement, 1..4)
         .prop_map(|sts| json!({"Version": "2012-10-17", "Statement": sts}))
 }

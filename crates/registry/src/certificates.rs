@@ -83,6 +83,24 @@ impl Registry {
             .find_map(|(_, state)| state.certificates.get(id).map(|c| c.mode.clone()))
     }
 
+    /// Whether another account holds this CA certificate in DEFAULT mode: AWS lets only
+    /// one account register a CA in DEFAULT mode.
+    fn default_ca_elsewhere(&self, account: &str, id: &CertId) -> bool {
+        let accounts = self
+            .accounts
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        accounts
+            .iter()
+            .filter(|(a, _)| a.as_str() != account)
+            .any(|(_, state)| {
+                state
+                    .ca_certificates
+                    .get(id)
+                    .is_some_and(|c| c.mode == "DEFAULT")
+            })
+    }
+
     /// Stores a new device certificate (record and PEM) in the account.
     async fn add_certificate(
         &self,
@@ -202,11 +220,18 @@ impl Registry {
         check_validity(&parsed, self.clock.now_ms())?;
         let account = &caller.account_id;
         // The issuing CA must be registered in the account and active.
-        let ca_id = self.read(account, |state| {
-            find_issuer(state, &parsed, given_ca.as_ref())
+        let (ca_id, mode) = self.read(account, |state| {
+            let id = find_issuer(state, &parsed, given_ca.as_ref())?;
+            // A device certificate takes the mode of the CA that signed it (AWS docs).
+            let mode = state
+                .ca_certificates
+                .get(&id)
+                .map(|c| c.mode.clone())
+                .unwrap_or_default();
+            Ok::<_, RegistryError>((id, mode))
         })?;
         let (id, arn) = self
-            .add_certificate(account, parsed, status, "DEFAULT", Some(ca_id))
+            .add_certificate(account, parsed, status, &mode, Some(ca_id))
             .await?;
         Ok(json!({"certificateArn": arn, "certificateId": id.to_string()}))
     }
@@ -498,6 +523,11 @@ impl Registry {
             .opt_str("verificationCertificate")?
             .map(parse_pem)
             .transpose()?;
+        if mode == "SNI_ONLY" && verification.is_some() {
+            return Err(RegistryError::invalid(
+                "verificationCertificate must be empty for a CA certificate in SNI_ONLY mode.",
+            ));
+        }
         if mode == "DEFAULT" && verification.is_none() {
             return Err(RegistryError::invalid(
                 "verificationCertificate is required to register a CA certificate in DEFAULT mode.",
@@ -524,6 +554,11 @@ impl Registry {
         let id = cert_id_of(&ca)?;
         let account = &caller.account_id;
         let arn = self.ca_arn(account, &id);
+        if mode == "DEFAULT" && self.default_ca_elsewhere(account, &id) {
+            return Err(RegistryError::invalid(
+                "The CA certificate is registered in DEFAULT mode by another account; register it with certificateMode SNI_ONLY.",
+            ));
+        }
         self.mutate(account, |state, changes| {
             if let Some(verification) = &verification {
                 let code = state.registration_code.as_deref().ok_or_else(|| {

@@ -122,8 +122,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("thingGroupName")?;
-        names::thing_like_name("thingGroupName", name)?;
+        let name = input.thing_name("thingGroupName")?;
         let parent = input.opt_str("parentGroupName")?;
         let (description, attributes) = match input.opt_object("thingGroupProperties")? {
             Some(props) => {
@@ -189,7 +188,7 @@ impl Registry {
         caller: &Caller,
         input: &Value,
     ) -> RegistryResult<Value> {
-        let name = Input(input).req_str("thingGroupName")?;
+        let name = Input(input).thing_name("thingGroupName")?;
         let account = &caller.account_id;
         self.read(account, |state| {
             let group = state.groups.get(name).ok_or_else(|| group_not_found(name))?;
@@ -231,7 +230,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("thingGroupName")?;
+        let name = input.thing_name("thingGroupName")?;
         let props = input
             .opt_object("thingGroupProperties")?
             .ok_or_else(|| crate::input::missing("thingGroupProperties"))?;
@@ -273,7 +272,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("thingGroupName")?;
+        let name = input.thing_name("thingGroupName")?;
         let expected = input.opt_i64("expectedVersion")?;
         let account = &caller.account_id;
         self.mutate(account, |state, changes| {
@@ -432,7 +431,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let thing = input.req_str("thingName")?;
+        let thing = input.thing_name("thingName")?;
         let add = input.opt_str_list("thingGroupsToAdd")?.unwrap_or_default();
         let remove = input
             .opt_str_list("thingGroupsToRemove")?
@@ -481,7 +480,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("thingGroupName")?;
+        let name = input.thing_name("thingGroupName")?;
         let recursive = input.bool_or("recursive", false)?;
         let limit = paging::page_size(&input, "maxResults")?;
         let after = paging::decode(&input, "nextToken")?;
@@ -521,7 +520,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("thingName")?;
+        let name = input.thing_name("thingName")?;
         let limit = paging::page_size(&input, "maxResults")?;
         let after = paging::decode(&input, "nextToken")?;
         let account = &caller.account_id;

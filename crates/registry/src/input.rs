@@ -29,6 +29,27 @@ impl<'a> Input<'a> {
         self.opt_str(member)?.ok_or_else(|| missing(member))
     }
 
+    /// A required thing, thing group or thing type name, checked against the model.
+    pub fn thing_name(&self, member: &str) -> RegistryResult<&'a str> {
+        let name = self.req_str(member)?;
+        crate::names::thing_like_name(member, name)?;
+        Ok(name)
+    }
+
+    /// The required `policyName`, checked against the model.
+    pub fn policy_name(&self) -> RegistryResult<&'a str> {
+        let name = self.req_str("policyName")?;
+        crate::names::policy_name(name)?;
+        Ok(name)
+    }
+
+    /// The required `roleAlias`, checked against the model.
+    pub fn role_alias(&self) -> RegistryResult<&'a str> {
+        let name = self.req_str("roleAlias")?;
+        crate::names::role_alias(name)?;
+        Ok(name)
+    }
+
     pub fn opt_bool(&self, member: &str) -> RegistryResult<Option<bool>> {
         match self.get(member) {
             None => Ok(None),

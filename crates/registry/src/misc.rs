@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 
 use crate::error::{RegistryError, RegistryResult};
 use crate::input::Input;
-use crate::names;
 use crate::paging;
 use crate::persist::{self, Changes};
 use crate::records::{CertId, LoggingV1, LoggingV2, RoleAlias};
@@ -101,8 +100,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("roleAlias")?;
-        names::role_alias(name)?;
+        let name = input.role_alias()?;
         let role_arn = input.req_str("roleArn")?;
         check_role_arn(role_arn)?;
         let duration = input
@@ -140,7 +138,7 @@ impl Registry {
         caller: &Caller,
         input: &Value,
     ) -> RegistryResult<Value> {
-        let name = Input(input).req_str("roleAlias")?;
+        let name = Input(input).role_alias()?;
         let account = &caller.account_id;
         self.read(account, |state| {
             let a = state
@@ -165,7 +163,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("roleAlias")?;
+        let name = input.role_alias()?;
         let role_arn = input.opt_str("roleArn")?;
         if let Some(arn) = role_arn {
             check_role_arn(arn)?;
@@ -197,7 +195,7 @@ impl Registry {
         caller: &Caller,
         input: &Value,
     ) -> RegistryResult<Value> {
-        let name = Input(input).req_str("roleAlias")?;
+        let name = Input(input).role_alias()?;
         let account = &caller.account_id;
         self.mutate(account, |state, changes| {
             if state.remove_role_alias(name).is_none() {
@@ -220,21 +218,15 @@ impl Registry {
     ) -> RegistryResult<Value> {
         let input = Input(input);
         let limit = paging::page_size(&input, "pageSize")?;
+        // The model: "ascending alphabetical order" when set; descending otherwise.
         let ascending = input.bool_or("ascendingOrder", false)?;
-        let after = paging::decode(&input, "marker")?
-            .map(|c| paging::parse_created_cursor(&c, "marker"))
-            .transpose()?;
+        let after = paging::decode(&input, "marker")?;
         Ok(self.read(&caller.account_id, |state| {
-            let (page, more) = paging::page_of(
-                &state.role_aliases_by_created,
-                after.as_ref(),
-                ascending,
-                limit,
-            );
-            let names: Vec<&String> = page.iter().map(|(_, n)| n).collect();
-            let mut out = json!({"roleAliases": names});
-            if more && let Some((ms, n)) = page.last() {
-                out["nextMarker"] = json!(paging::encode(&paging::created_cursor(*ms, n)));
+            let names: std::collections::BTreeSet<&String> = state.role_aliases.keys().collect();
+            let (page, more) = paging::page_of(&names, after.as_ref().as_ref(), ascending, limit);
+            let mut out = json!({"roleAliases": page});
+            if more && let Some(last) = page.last() {
+                out["nextMarker"] = json!(paging::encode(last));
             }
             out
         }))
@@ -248,9 +240,9 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let payload = input
-            .opt_object("loggingOptionsPayload")?
-            .ok_or_else(|| crate::input::missing("loggingOptionsPayload"))?;
+        // `loggingOptionsPayload` is the HTTP payload in the model: SDKs send its members as
+        // the whole body. A body that wraps them is accepted too.
+        let payload = input.opt_object("loggingOptionsPayload")?.unwrap_or(input);
         let role_arn = payload.req_str("roleArn")?;
         check_role_arn(role_arn)?;
         let level = payload.opt_str("logLevel")?.unwrap_or("ERROR");
@@ -384,6 +376,13 @@ impl Registry {
         let only = input.opt_str("targetType")?;
         let limit = paging::page_size(&input, "maxResults")?;
         let after = paging::decode(&input, "nextToken")?;
+        if let Some(t) = only
+            && !LOG_TARGET_TYPES.contains(&t)
+        {
+            return Err(RegistryError::invalid(format!(
+                "{t} is not a log target type."
+            )));
+        }
         self.read(&caller.account_id, |state| {
             if state.logging_v2.is_none() {
                 return Err(RegistryError::NotConfigured("V2 logging is not configured.".into()));

@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 
 use crate::error::{RegistryError, RegistryResult};
 use crate::input::Input;
-use crate::names;
 use crate::paging;
 use crate::persist;
 use crate::records::{CertId, StoredPolicy, StoredPolicyVersion};
@@ -93,8 +92,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("policyName")?;
-        names::policy_name(name)?;
+        let name = input.policy_name()?;
         let document = input.req_str("policyDocument")?;
         let compiled = compile(document)?;
         let tags = crate::misc::tags_member(&input, "tags")?;
@@ -127,7 +125,7 @@ impl Registry {
     }
 
     pub async fn handle_get_policy(&self, caller: &Caller, input: &Value) -> RegistryResult<Value> {
-        let name = Input(input).req_str("policyName")?;
+        let name = Input(input).policy_name()?;
         let account = &caller.account_id;
         self.read(account, |state| {
             let entry = state
@@ -157,7 +155,7 @@ impl Registry {
         caller: &Caller,
         input: &Value,
     ) -> RegistryResult<Value> {
-        let name = Input(input).req_str("policyName")?;
+        let name = Input(input).policy_name()?;
         let account = &caller.account_id;
         self.mutate(account, |state, changes| {
             let entry = state.policies.get(name).ok_or_else(|| policy_not_found(name))?;
@@ -215,7 +213,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("policyName")?;
+        let name = input.policy_name()?;
         let document = input.req_str("policyDocument")?;
         let set_default = input.bool_or("setAsDefault", false)?;
         let compiled = compile(document)?;
@@ -265,7 +263,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("policyName")?;
+        let name = input.policy_name()?;
         let version = version_id(&input)?;
         let account = &caller.account_id;
         self.read(account, |state| {
@@ -295,7 +293,7 @@ impl Registry {
         caller: &Caller,
         input: &Value,
     ) -> RegistryResult<Value> {
-        let name = Input(input).req_str("policyName")?;
+        let name = Input(input).policy_name()?;
         self.read(&caller.account_id, |state| {
             let entry = state
                 .policies
@@ -325,7 +323,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("policyName")?;
+        let name = input.policy_name()?;
         let version = version_id(&input)?;
         self.mutate(&caller.account_id, |state, changes| {
             let entry = state
@@ -354,7 +352,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("policyName")?;
+        let name = input.policy_name()?;
         let version = version_id(&input)?;
         self.mutate(&caller.account_id, |state, changes| {
             let entry = state
@@ -388,7 +386,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("policyName")?;
+        let name = input.policy_name()?;
         let target = input.req_str("target")?;
         let account = &caller.account_id;
         self.mutate(account, |state, changes| {
@@ -425,7 +423,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("policyName")?;
+        let name = input.policy_name()?;
         let target = input.req_str("target")?;
         self.mutate(&caller.account_id, |state, changes| {
             if !state.policies.contains_key(name) {
@@ -507,7 +505,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("policyName")?;
+        let name = input.policy_name()?;
         let limit = paging::page_size(&input, "pageSize")?;
         let after = paging::decode(&input, "marker")?;
         self.read(&caller.account_id, |state| {

@@ -45,7 +45,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let thing_name = input.req_str("thingName")?;
+        let thing_name = input.thing_name("thingName")?;
         let principal = input.req_str("principal")?;
         let kind = input
             .opt_str("thingPrincipalType")?
@@ -94,7 +94,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let thing_name = input.req_str("thingName")?;
+        let thing_name = input.thing_name("thingName")?;
         let principal = input.req_str("principal")?;
         self.mutate(&caller.account_id, |state, changes| {
             let thing = state
@@ -119,7 +119,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let thing_name = input.req_str("thingName")?;
+        let thing_name = input.thing_name("thingName")?;
         let limit = paging::page_size(&input, "maxResults")?;
         let after = paging::decode(&input, "nextToken")?;
         self.read(&caller.account_id, |state| {

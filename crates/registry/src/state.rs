@@ -59,7 +59,6 @@ pub struct AccountState {
     /// Principal (certificate ARN) -> thing names.
     pub principal_things: HashMap<String, BTreeSet<String>>,
     pub role_aliases: BTreeMap<String, RoleAlias>,
-    pub role_aliases_by_created: BTreeSet<(i64, String)>,
     pub logging_v1: Option<LoggingV1>,
     pub logging_v2: Option<LoggingV2>,
     /// (target type, target name) -> log level.
@@ -237,20 +236,11 @@ impl AccountState {
     // ---- role aliases ----
 
     pub fn insert_role_alias(&mut self, alias: RoleAlias) {
-        if let Some(old) = self.role_aliases.remove(&alias.name) {
-            self.role_aliases_by_created
-                .remove(&(old.created_ms, old.name.clone()));
-        }
-        self.role_aliases_by_created
-            .insert((alias.created_ms, alias.name.clone()));
         self.role_aliases.insert(alias.name.clone(), alias);
     }
 
     pub fn remove_role_alias(&mut self, name: &str) -> Option<RoleAlias> {
-        let alias = self.role_aliases.remove(name)?;
-        self.role_aliases_by_created
-            .remove(&(alias.created_ms, alias.name.clone()));
-        Some(alias)
+        self.role_aliases.remove(name)
     }
 
     /// Loads one account's registry from the store.

@@ -85,8 +85,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("thingName")?;
-        names::thing_like_name("thingName", name)?;
+        let name = input.thing_name("thingName")?;
         let type_name = input.opt_str("thingTypeName")?;
         if let Some(t) = type_name {
             names::thing_like_name("thingTypeName", t)?;
@@ -152,7 +151,7 @@ impl Registry {
         caller: &Caller,
         input: &Value,
     ) -> RegistryResult<Value> {
-        let name = Input(input).req_str("thingName")?;
+        let name = Input(input).thing_name("thingName")?;
         let account = &caller.account_id;
         self.read(account, |state| {
             let thing = state
@@ -180,7 +179,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("thingName")?;
+        let name = input.thing_name("thingName")?;
         let new_type = input.opt_str("thingTypeName")?;
         let remove_type = input.bool_or("removeThingType", false)?;
         if new_type.is_some() && remove_type {
@@ -237,7 +236,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("thingName")?;
+        let name = input.thing_name("thingName")?;
         let expected = input.opt_i64("expectedVersion")?;
         self.mutate(&caller.account_id, |state, changes| {
             // Deleting a thing that does not exist succeeds (AWS docs).
@@ -346,8 +345,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("thingTypeName")?;
-        names::thing_like_name("thingTypeName", name)?;
+        let name = input.thing_name("thingTypeName")?;
         let (description, searchable) = match input.opt_object("thingTypeProperties")? {
             Some(props) => {
                 let description = props.opt_str("thingTypeDescription")?;
@@ -433,7 +431,7 @@ impl Registry {
         caller: &Caller,
         input: &Value,
     ) -> RegistryResult<Value> {
-        let name = Input(input).req_str("thingTypeName")?;
+        let name = Input(input).thing_name("thingTypeName")?;
         let account = &caller.account_id;
         self.read(account, |state| {
             let t = state.thing_types.get(name).ok_or_else(|| {
@@ -479,7 +477,7 @@ impl Registry {
         input: &Value,
     ) -> RegistryResult<Value> {
         let input = Input(input);
-        let name = input.req_str("thingTypeName")?;
+        let name = input.thing_name("thingTypeName")?;
         let undo = input.bool_or("undoDeprecate", false)?;
         self.mutate(&caller.account_id, |state, changes| {
             let current = state.thing_types.get(name).ok_or_else(|| {
@@ -500,7 +498,7 @@ impl Registry {
         caller: &Caller,
         input: &Value,
     ) -> RegistryResult<Value> {
-        let name = Input(input).req_str("thingTypeName")?;
+        let name = Input(input).thing_name("thingTypeName")?;
         let account = &caller.account_id;
         self.mutate(account, |state, changes| {
             let t = state
