@@ -143,6 +143,14 @@ const LISTS: &[ListCall] = &[
         token_in: "nextToken",
     },
     ListCall {
+        label: "ListThings attribute filter matching nothing (50,000 things scanned per page)",
+        method: "GET",
+        path: "/things",
+        query: "maxResults=250&attributeName=fleet&attributeValue=none",
+        token_out: "nextToken",
+        token_in: "nextToken",
+    },
+    ListCall {
         label: "ListCertificates (250/page)",
         method: "GET",
         path: "/certificates",

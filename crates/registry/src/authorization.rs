@@ -249,15 +249,12 @@ impl Registry {
             }
             policies.retain(|a| !to_skip.contains(&a.name.as_str()));
 
-            let attributes: Vec<(String, String)> = thing
-                .map(|t| t.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default();
             let context = AuthContext {
                 client_id,
                 thing: thing.map(|t| ThingContext {
                     name: &t.name,
                     type_name: t.type_name.as_deref(),
-                    attributes: &attributes,
+                    attributes: t.attributes.as_pairs(),
                     is_attached: true,
                 }),
                 certificate: certificate.as_ref(),

@@ -11,7 +11,7 @@ use crate::input::Input;
 use crate::names;
 use crate::paging;
 use crate::persist;
-use crate::records::{CaCertificate, CertId, CertStatus, Certificate};
+use crate::records::{CaCertificate, CertId, CertMode, CertStatus, Certificate};
 use crate::state::AccountState;
 use crate::{Caller, Registry, epoch_seconds, new_id};
 
@@ -72,7 +72,7 @@ impl Registry {
     /// Whether another account holds this certificate, and in which mode: a certificate in
     /// DEFAULT mode belongs to one account only, because the gateway finds the account from
     /// the certificate (multi-account registration needs SNI_ONLY, as in AWS).
-    fn mode_elsewhere(&self, account: &str, id: &CertId) -> Option<String> {
+    fn mode_elsewhere(&self, account: &str, id: &CertId) -> Option<CertMode> {
         let accounts = self
             .accounts
             .read()
@@ -80,7 +80,7 @@ impl Registry {
         accounts
             .iter()
             .filter(|(a, _)| a.as_str() != account)
-            .find_map(|(_, state)| state.certificates.get(id).map(|c| c.mode.clone()))
+            .find_map(|(_, state)| state.certificates.get(id).map(|c| c.mode))
     }
 
     /// Whether another account holds this CA certificate in DEFAULT mode: AWS lets only
@@ -107,12 +107,12 @@ impl Registry {
         account: &str,
         parsed: ParsedCertificate,
         status: CertStatus,
-        mode: &str,
+        mode: CertMode,
         ca_id: Option<CertId>,
     ) -> RegistryResult<(CertId, String)> {
         let id = cert_id_of(&parsed)?;
         if let Some(other_mode) = self.mode_elsewhere(account, &id)
-            && (mode == "DEFAULT" || other_mode == "DEFAULT")
+            && (mode == CertMode::Default || other_mode == CertMode::Default)
         {
             return Err(RegistryError::CertificateConflict(
                 "The certificate is already registered in another account; register it with certificateMode SNI_ONLY (RegisterCertificateWithoutCA) in every account to share it.".into(),
@@ -131,12 +131,12 @@ impl Registry {
             let cert = Certificate {
                 id,
                 status,
-                mode: mode.to_string(),
+                mode,
                 ca_id,
                 created_ms: now,
                 last_modified_ms: now,
                 customer_version: 1,
-                generation_id: new_id(),
+                generation_id: uuid::Uuid::new_v4(),
                 not_before_ms: parsed.not_before_ms,
                 not_after_ms: parsed.not_after_ms,
             };
@@ -166,7 +166,7 @@ impl Registry {
         let parsed = parse_pem(&issued.certificate_pem)?;
         let pem = parsed.pem.clone();
         let (id, arn) = self
-            .add_certificate(&caller.account_id, parsed, status, "DEFAULT", None)
+            .add_certificate(&caller.account_id, parsed, status, CertMode::Default, None)
             .await?;
         Ok(json!({
             "certificateArn": arn,
@@ -200,7 +200,7 @@ impl Registry {
         let parsed = parse_pem(&pem)?;
         let pem = parsed.pem.clone();
         let (id, arn) = self
-            .add_certificate(&caller.account_id, parsed, status, "DEFAULT", None)
+            .add_certificate(&caller.account_id, parsed, status, CertMode::Default, None)
             .await?;
         Ok(json!({"certificateArn": arn, "certificateId": id.to_string(), "certificatePem": pem}))
     }
@@ -226,12 +226,12 @@ impl Registry {
             let mode = state
                 .ca_certificates
                 .get(&id)
-                .map(|c| c.mode.clone())
-                .unwrap_or_default();
+                .and_then(|c| CertMode::parse(&c.mode))
+                .unwrap_or(CertMode::Default);
             Ok::<_, RegistryError>((id, mode))
         })?;
         let (id, arn) = self
-            .add_certificate(account, parsed, status, &mode, Some(ca_id))
+            .add_certificate(account, parsed, status, mode, Some(ca_id))
             .await?;
         Ok(json!({"certificateArn": arn, "certificateId": id.to_string()}))
     }
@@ -246,7 +246,7 @@ impl Registry {
         let status = registration_status(&input)?;
         check_validity(&parsed, self.clock.now_ms())?;
         let (id, arn) = self
-            .add_certificate(&caller.account_id, parsed, status, "SNI_ONLY", None)
+            .add_certificate(&caller.account_id, parsed, status, CertMode::SniOnly, None)
             .await?;
         Ok(json!({"certificateArn": arn, "certificateId": id.to_string()}))
     }
@@ -282,7 +282,7 @@ impl Registry {
             "transferData": {},
             "generationId": cert.generation_id,
             "validity": {"notBefore": epoch_seconds(cert.not_before_ms), "notAfter": epoch_seconds(cert.not_after_ms)},
-            "certificateMode": cert.mode,
+            "certificateMode": cert.mode.as_str(),
         });
         if let Some(ca) = cert.ca_id {
             description["caCertificateId"] = json!(ca.to_string());
@@ -348,7 +348,7 @@ impl Registry {
             cert.status = new_status;
             cert.last_modified_ms = changes.now_ms();
             cert.customer_version += 1;
-            cert.generation_id = new_id();
+            cert.generation_id = uuid::Uuid::new_v4();
             changes.put(persist::CERT, &id_text, &cert);
             state.insert_certificate(cert);
             Ok(json!({}))
@@ -439,7 +439,7 @@ impl Registry {
                     "certificateArn": self.cert_arn(account, &c.id),
                     "certificateId": c.id.to_string(),
                     "status": c.status.as_str(),
-                    "certificateMode": c.mode,
+                    "certificateMode": c.mode.as_str(),
                     "creationDate": epoch_seconds(c.created_ms),
                 })
             })

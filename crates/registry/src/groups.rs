@@ -1,6 +1,7 @@
 //! Static thing groups: nesting, membership and the recursive listings.
 
 use std::collections::BTreeSet;
+use std::ops::Bound::{Excluded, Unbounded};
 
 use serde_json::{Map, Value, json};
 
@@ -255,7 +256,7 @@ impl Registry {
                 group.description = Some(d.to_string());
             }
             if let Some((attributes, merge)) = payload {
-                group.attributes = apply_attributes(&group.attributes, attributes, merge);
+                group.attributes = apply_attributes(group.attributes.clone(), attributes, merge);
             }
             group.version += 1;
             changes.put(persist::THING_GROUP, name, &group);
@@ -493,17 +494,19 @@ impl Registry {
             } else {
                 vec![name.to_string()]
             };
+            // Each group contributes at most a page after the token: the cost of a page does
+            // not grow with the size of the groups.
             let mut members: BTreeSet<&String> = BTreeSet::new();
             for g in &groups {
                 if let Some(things) = state.group_things.get(g) {
-                    members.extend(things.iter());
+                    let tail = match after.as_ref() {
+                        Some(a) => things.range::<String, _>((Excluded(a), Unbounded)),
+                        None => things.range::<String, _>(..),
+                    };
+                    members.extend(tail.take(limit + 1));
                 }
             }
-            let mut page: Vec<&String> = members
-                .into_iter()
-                .filter(|n| after.as_deref().is_none_or(|a| n.as_str() > a))
-                .take(limit + 1)
-                .collect();
+            let mut page: Vec<&String> = members.into_iter().take(limit + 1).collect();
             let more = page.len() > limit;
             page.truncate(limit);
             let mut out = json!({"things": page});
@@ -531,7 +534,7 @@ impl Registry {
                 .ok_or_else(|| thing_not_found(name))?;
             Ok(self.group_page(
                 account,
-                thing.groups.clone(),
+                thing.groups.iter().cloned().collect(),
                 after.as_deref(),
                 None,
                 limit,

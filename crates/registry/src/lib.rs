@@ -19,6 +19,7 @@ mod persist;
 mod policies;
 mod principals;
 mod records;
+mod small;
 mod state;
 #[cfg(test)]
 mod tests;

@@ -1,11 +1,13 @@
 //! The registry's records as they are persisted (one JSON document each) and held in memory.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+
+use crate::small::{SmallMap, SmallSet};
 
 /// A certificate id: the SHA-256 of the DER. Held as bytes (a million certificates fit in
 /// memory), written as 64 lowercase hex characters, as AWS shows it.
@@ -50,18 +52,18 @@ impl<'de> Deserialize<'de> for CertId {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Thing {
     pub name: String,
-    pub id: String,
+    pub id: uuid::Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_name: Option<String>,
     #[serde(default)]
-    pub attributes: BTreeMap<String, String>,
+    pub attributes: SmallMap,
     pub version: i64,
     /// Static thing groups the thing belongs to (at most 10).
     #[serde(default)]
-    pub groups: BTreeSet<String>,
+    pub groups: SmallSet,
     /// Attached principals (certificate ARNs) and their `thingPrincipalType`.
     #[serde(default)]
-    pub principals: BTreeMap<String, String>,
+    pub principals: SmallMap,
     pub created_ms: i64,
 }
 
@@ -137,15 +139,41 @@ pub struct Certificate {
     pub id: CertId,
     pub status: CertStatus,
     /// `DEFAULT` or `SNI_ONLY` (registered without a CA).
-    pub mode: String,
+    pub mode: CertMode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_id: Option<CertId>,
     pub created_ms: i64,
     pub last_modified_ms: i64,
     pub customer_version: i64,
-    pub generation_id: String,
+    pub generation_id: uuid::Uuid,
     pub not_before_ms: i64,
     pub not_after_ms: i64,
+}
+
+/// `CertificateMode` of the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CertMode {
+    #[serde(rename = "DEFAULT")]
+    Default,
+    #[serde(rename = "SNI_ONLY")]
+    SniOnly,
+}
+
+impl CertMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Default => "DEFAULT",
+            Self::SniOnly => "SNI_ONLY",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "DEFAULT" => Some(Self::Default),
+            "SNI_ONLY" => Some(Self::SniOnly),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

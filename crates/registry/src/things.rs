@@ -10,8 +10,11 @@ use crate::names;
 use crate::paging;
 use crate::persist;
 use crate::records::{Thing, ThingType};
+use crate::small::SmallMap;
 use crate::{Caller, Registry, epoch_seconds, new_id};
 
+/// Most things one filtered ListThings page examines (see handle_list_things).
+const MAX_SCAN_PER_PAGE: usize = 50_000;
 /// AWS deletes a thing type only five minutes after its deprecation.
 const THING_TYPE_DELETE_DELAY_MS: i64 = 5 * 60 * 1000;
 /// At most 50 attributes per thing (AWS IoT quota, with a thing type); and three without.
@@ -37,14 +40,14 @@ pub(crate) fn attribute_payload(
 /// Applies an attribute payload: merge keeps other attributes and an empty value removes
 /// one; otherwise the payload replaces them all.
 pub(crate) fn apply_attributes(
-    current: &BTreeMap<String, String>,
+    current: BTreeMap<String, String>,
     payload: BTreeMap<String, String>,
     merge: bool,
 ) -> BTreeMap<String, String> {
     if !merge {
         return payload.into_iter().filter(|(_, v)| !v.is_empty()).collect();
     }
-    let mut merged = current.clone();
+    let mut merged = current;
     for (name, value) in payload {
         if value.is_empty() {
             merged.remove(&name);
@@ -55,7 +58,7 @@ pub(crate) fn apply_attributes(
     merged
 }
 
-fn check_attribute_count(attributes: &BTreeMap<String, String>, typed: bool) -> RegistryResult<()> {
+fn check_attribute_count(attributes: &SmallMap, typed: bool) -> RegistryResult<()> {
     let max = if typed {
         MAX_ATTRIBUTES_WITH_TYPE
     } else {
@@ -90,8 +93,13 @@ impl Registry {
         if let Some(t) = type_name {
             names::thing_like_name("thingTypeName", t)?;
         }
-        let attributes = attribute_payload(&input)?
-            .map(|(a, _)| a.into_iter().filter(|(_, v)| !v.is_empty()).collect())
+        let attributes: SmallMap = attribute_payload(&input)?
+            .map(|(a, _)| {
+                a.into_iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .collect::<BTreeMap<_, _>>()
+                    .into()
+            })
             .unwrap_or_default();
         check_attribute_count(&attributes, type_name.is_some())?;
         if input.opt_str("billingGroupName")?.is_some() {
@@ -109,7 +117,7 @@ impl Registry {
                 }
                 return Err(RegistryError::already_exists(
                     format!("Thing {name} already exists in account with different attributes"),
-                    &existing.id,
+                    &existing.id.to_string(),
                     &arn,
                 ));
             }
@@ -130,7 +138,7 @@ impl Registry {
             }
             let thing = Thing {
                 name: name.to_string(),
-                id: new_id(),
+                id: uuid::Uuid::new_v4(),
                 type_name: type_name.map(str::to_string),
                 attributes,
                 version: 1,
@@ -219,7 +227,12 @@ impl Registry {
                 thing.type_name = None;
             }
             if let Some((attributes, merge)) = payload {
-                thing.attributes = apply_attributes(&thing.attributes, attributes, merge);
+                let current = thing
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                thing.attributes = apply_attributes(current, attributes, merge).into();
             }
             check_attribute_count(&thing.attributes, thing.type_name.is_some())?;
             thing.version += 1;
@@ -307,13 +320,28 @@ impl Registry {
                     _ => true,
                 }
             };
-            let mut page: Vec<&Thing> = range
-                .map(|(_, t)| t)
-                .filter(matches)
-                .take(limit + 1)
-                .collect();
-            let more = page.len() > limit;
-            page.truncate(limit);
+            // A filtered page looks at no more than MAX_SCAN_PER_PAGE things, so a filter that
+            // matches few of a million things still answers quickly: it may return a short
+            // (even empty) page with a nextToken, which paginators follow as usual.
+            let mut page: Vec<&Thing> = Vec::new();
+            let mut scanned = 0usize;
+            let mut resume: Option<&str> = None;
+            let mut more = false;
+            for (name, thing) in range {
+                if page.len() == limit {
+                    more = true;
+                    break;
+                }
+                if scanned == MAX_SCAN_PER_PAGE {
+                    more = true;
+                    break;
+                }
+                scanned += 1;
+                resume = Some(name);
+                if matches(&thing) {
+                    page.push(thing);
+                }
+            }
             let things: Vec<Value> = page
                 .iter()
                 .map(|thing| {
@@ -330,8 +358,8 @@ impl Registry {
                 })
                 .collect();
             let mut out = json!({"things": things});
-            if more && let Some(last) = page.last() {
-                out["nextToken"] = json!(paging::encode(&last.name));
+            if more && let Some(last) = resume {
+                out["nextToken"] = json!(paging::encode(last));
             }
             out
         }))
