@@ -447,10 +447,10 @@ impl Registry {
             }
             let mut groups = current.groups.clone();
             for g in &remove {
-                groups.remove(*g);
+                groups.remove(g);
             }
             for g in &add {
-                if groups.contains(*g) {
+                if groups.contains(g) {
                     continue;
                 }
                 let root = root_of(state, g);

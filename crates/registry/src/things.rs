@@ -324,19 +324,13 @@ impl Registry {
             // matches few of a million things still answers quickly: it may return a short
             // (even empty) page with a nextToken, which paginators follow as usual.
             let mut page: Vec<&Thing> = Vec::new();
-            let mut scanned = 0usize;
             let mut resume: Option<&str> = None;
             let mut more = false;
-            for (name, thing) in range {
-                if page.len() == limit {
+            for (scanned, (name, thing)) in range.enumerate() {
+                if page.len() == limit || scanned == MAX_SCAN_PER_PAGE {
                     more = true;
                     break;
                 }
-                if scanned == MAX_SCAN_PER_PAGE {
-                    more = true;
-                    break;
-                }
-                scanned += 1;
                 resume = Some(name);
                 if matches(&thing) {
                     page.push(thing);
