@@ -10,6 +10,7 @@
 mod authorization;
 mod certificates;
 mod error;
+mod gateway;
 mod groups;
 mod input;
 mod misc;
@@ -35,6 +36,7 @@ use serde_json::Value;
 
 pub use error::{RegistryError, RegistryResult};
 pub use fleetward_model::Caller;
+pub use gateway::{DeviceIdentity, PolicySet, Refusal, ThingSnapshot};
 pub use records::{CertId, CertStatus};
 
 use persist::{Changes, Writer};
@@ -58,6 +60,8 @@ pub struct Registry {
     endpoints: Endpoints,
     accounts: RwLock<HashMap<String, AccountState>>,
     writer: Writer,
+    /// Bumped after every committed change (see `gateway.rs`).
+    generation: tokio::sync::watch::Sender<u64>,
 }
 
 impl Registry {
@@ -82,6 +86,7 @@ impl Registry {
             ca,
             endpoints,
             accounts: RwLock::new(accounts),
+            generation: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -150,8 +155,10 @@ impl Registry {
                     tracing::error!(account_id, error = %reload, "Registry reload failed.");
                 }
             }
+            self.bump_generation();
             return Err(e);
         }
+        self.bump_generation();
         Ok(output)
     }
 }

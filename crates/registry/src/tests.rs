@@ -695,3 +695,76 @@ async fn concurrent_creates_all_commit() {
         .unwrap();
     assert_eq!(docs.len(), 200, "every acknowledged create is in the store");
 }
+
+#[tokio::test]
+async fn gateway_identifies_certificates_and_sees_changes() {
+    use crate::Refusal;
+    let fx = fixture().await;
+    let r = &fx.registry;
+    let me = caller(ACCOUNT);
+    let mut changes = r.watch_generation();
+    let created = r
+        .handle_create_keys_and_certificate(&me, &json!({"setAsActive": true}))
+        .await
+        .unwrap();
+    assert!(
+        changes.has_changed().unwrap(),
+        "a commit bumps the generation"
+    );
+    changes.mark_unchanged();
+    let id: crate::CertId = created["certificateId"].as_str().unwrap().parse().unwrap();
+    let identity = r.identify(&id, START_MS).unwrap();
+    assert_eq!(identity.account_id, ACCOUNT);
+    assert_eq!(identity.cert_arn, created["certificateArn"]);
+
+    r.handle_create_thing(
+        &me,
+        &json!({"thingName": "dev", "attributePayload": {"attributes": {"fleet": "n"}}}),
+    )
+    .await
+    .unwrap();
+    r.handle_attach_thing_principal(
+        &me,
+        &json!({"thingName": "dev", "principal": identity.cert_arn}),
+    )
+    .await
+    .unwrap();
+    r.handle_create_policy(
+        &me,
+        &json!({"policyName": "p", "policyDocument": allow_publish("x")}),
+    )
+    .await
+    .unwrap();
+    r.handle_attach_policy(
+        &me,
+        &json!({"policyName": "p", "target": identity.cert_arn}),
+    )
+    .await
+    .unwrap();
+    let set = r.policy_set(&identity, "dev");
+    assert_eq!(set.policies.len(), 1);
+    assert_eq!(
+        set.thing.as_ref().unwrap().attributes,
+        [("fleet".to_string(), "n".to_string())]
+    );
+    assert_eq!(set.generation, r.generation());
+    assert!(r.policy_set(&identity, "not-the-thing").thing.is_none());
+
+    r.handle_update_certificate(
+        &me,
+        &json!({"certificateId": id.to_string(), "newStatus": "INACTIVE"}),
+    )
+    .await
+    .unwrap();
+    assert!(changes.has_changed().unwrap());
+    assert!(
+        set.generation < r.generation(),
+        "cached policy sets go stale"
+    );
+    assert_eq!(
+        r.identify(&id, START_MS),
+        Err(Refusal::NotActive(crate::CertStatus::Inactive))
+    );
+    let unknown: crate::CertId = "00".repeat(32).parse().unwrap();
+    assert_eq!(r.identify(&unknown, START_MS), Err(Refusal::Unknown));
+}

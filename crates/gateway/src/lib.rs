@@ -1,0 +1,7 @@
+//! The device gateway: where devices connect, over MQTT with mutual TLS, as they would to AWS
+//! IoT Core. A device is let in only with a registered, ACTIVE certificate (by SHA-256
+//! fingerprint, the AWS certificate id), and every action is decided by its IoT policies.
+
+mod tls;
+
+pub use tls::{RegistryClientVerifier, server_config};
