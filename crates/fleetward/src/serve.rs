@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use fleetward_api::{AppState, KeyCache};
 use fleetward_ca::CertificateAuthority;
+use fleetward_gateway::{Gateway, GatewayConfig};
 use fleetward_hub::Hub;
 use fleetward_model::{Clock, DEFAULT_ACCOUNT_ID, SystemClock};
 use fleetward_registry::{Endpoints, Registry};
@@ -71,6 +72,13 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot set up the certificate authority: {}", e.message()))?,
     );
 
+    let mqtt_listener = tokio::net::TcpListener::bind(args.mqtt_addr)
+        .await
+        .map_err(|e| format!("cannot listen for MQTT on {}: {e}", args.mqtt_addr))?;
+    let mqtt_addr = mqtt_listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the MQTT address: {e}"))?;
+
     let listener = tokio::net::TcpListener::bind(args.api_addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.api_addr))?;
@@ -87,16 +95,25 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     )?;
 
     let endpoints = Endpoints {
-        data: gateway_address(&args),
+        data: gateway_address(&args, mqtt_addr),
         credential_provider: api_addr.to_string(),
     };
     let registry = Arc::new(
-        Registry::open(store.clone(), clock.clone(), &args.region, ca, endpoints)
-            .await
-            .map_err(|e| format!("cannot open the registry: {e}"))?,
+        Registry::open(
+            store.clone(),
+            clock.clone(),
+            &args.region,
+            ca.clone(),
+            endpoints,
+        )
+        .await
+        .map_err(|e| format!("cannot open the registry: {e}"))?,
     );
     let (things, certificates) = registry.counts();
     tracing::info!(things, certificates, "Registry loaded.");
+    let tls = fleetward_gateway::server_config(&ca, registry.clone(), Arc::new(SystemClock))?;
+    let gateway = Gateway::new(registry.clone(), clock.clone(), GatewayConfig::default());
+    tokio::spawn(gateway.serve(mqtt_listener, tls));
 
     let state = AppState {
         hub: hub.clone(),
@@ -110,6 +127,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
 
     println!("Fleetward is running.");
     println!("  API:         http://{api_addr}  (region {})", args.region);
+    println!("  MQTT:        mqtts://{mqtt_addr}  (client certificates required)");
     println!("  Credentials: {}", credentials_path.display());
     println!("  Root CA:     {}", data_dir.join("root-ca.pem").display());
     println!("  AWS config:  {}", config_path.display());
@@ -137,14 +155,14 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
 /// The device gateway's address as devices should dial it: the first configured server
 /// name (else `localhost` for a loopback or wildcard address), with the port unless it is
 /// MQTT's TLS port 8883, since AWS clients assume that port for a bare host name.
-fn gateway_address(args: &ServeArgs) -> String {
-    let ip = args.mqtt_addr.ip();
+fn gateway_address(args: &ServeArgs, bound: std::net::SocketAddr) -> String {
+    let ip = bound.ip();
     let host = match args.server_names.first() {
         Some(name) => name.clone(),
         None if ip.is_loopback() || ip.is_unspecified() => "localhost".to_string(),
         None => ip.to_string(),
     };
-    match args.mqtt_addr.port() {
+    match bound.port() {
         8883 => host,
         port => format!("{host}:{port}"),
     }

@@ -2,8 +2,14 @@
 //! IoT Core. A device is let in only with a registered, ACTIVE certificate (by SHA-256
 //! fingerprint, the AWS certificate id), and every action is decided by its IoT policies.
 
+mod auth;
+mod broker;
+mod connection;
+mod gateway;
+mod limits;
 mod subscriptions;
 mod tls;
 
+pub use gateway::{Gateway, GatewayConfig};
 pub use subscriptions::{SharedGroup, SubscriptionTree};
 pub use tls::{RegistryClientVerifier, server_config};

@@ -1,0 +1,176 @@
+//! The broker's shared state: sessions, subscriptions, retained messages, and routing a
+//! publish to the sessions that should receive it.
+//!
+//! Topics are per account, as in AWS IoT: a device only ever sees its own account's topics.
+//! All of it sits behind one mutex, held only for in-memory work (never across I/O): a
+//! publish is routed by pushing messages into each receiving connection's queue.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use fleetward_mqtt::{Properties, QoS, ReasonCode};
+use fleetward_policy::Action;
+use tokio::sync::mpsc;
+
+use crate::auth::ConnectionAuth;
+use crate::subscriptions::{SharedGroup, SubscriptionTree};
+
+/// A message on its way to subscribers.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub topic: Arc<str>,
+    pub payload: Bytes,
+    pub qos: QoS,
+    pub retain: bool,
+    /// MQTT 5 properties that travel with the message (user properties, content type, ...).
+    pub properties: Arc<Properties>,
+    /// When the message expires (MQTT 5 message expiry), epoch ms.
+    pub expires_at_ms: Option<i64>,
+}
+
+/// What a connection's writer is asked to send.
+#[derive(Debug)]
+pub enum Outbound {
+    Deliver(Message),
+    /// A packet of the protocol itself (acknowledgements, PINGRESP).
+    Packet(fleetward_mqtt::Packet),
+    /// Close the connection, telling MQTT 5 clients why.
+    Close(ReasonCode),
+}
+
+/// A subscription's options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubOptions {
+    pub qos: QoS,
+    pub no_local: bool,
+    pub retain_as_published: bool,
+}
+
+/// A session's live connection.
+pub struct LiveConnection {
+    pub id: u64,
+    pub tx: mpsc::UnboundedSender<Outbound>,
+    pub auth: Arc<Mutex<ConnectionAuth>>,
+}
+
+/// MQTT session state, kept while connected and, for persistent sessions, after.
+pub struct Session {
+    pub connection: Option<LiveConnection>,
+    pub subscriptions: HashMap<String, SubOptions>,
+    /// QoS 1 messages that arrived while offline.
+    pub queue: VecDeque<Message>,
+    pub persistent: bool,
+    /// For an offline persistent session: when it is discarded, epoch ms.
+    pub expires_at_ms: Option<i64>,
+}
+
+/// The most QoS 1 messages queued for an offline session; older ones are dropped first.
+pub const MAX_QUEUED: usize = 1_000;
+
+#[derive(Default)]
+pub struct AccountTopics {
+    pub tree: SubscriptionTree<String, SubOptions>,
+    /// (share name, filter) -> members.
+    pub shared: HashMap<(String, String), SharedGroup<String>>,
+    pub retained: BTreeMap<String, Message>,
+}
+
+#[derive(Default)]
+pub struct BrokerState {
+    /// (account, client id) -> session.
+    pub sessions: HashMap<(String, String), Session>,
+    pub accounts: HashMap<String, AccountTopics>,
+}
+
+#[derive(Default)]
+pub struct Broker {
+    state: Mutex<BrokerState>,
+}
+
+impl Broker {
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, BrokerState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Routes a message published in `account` by `sender` (a client id; `None` for
+    /// Fleetward's own messages, such as Device Defender report replies). Returns how many
+    /// sessions it reached.
+    pub fn route(
+        &self,
+        account: &str,
+        sender: Option<&str>,
+        message: &Message,
+        now_ms: i64,
+    ) -> usize {
+        let mut state = self.lock();
+        let BrokerState { sessions, accounts } = &mut *state;
+        let Some(topics) = accounts.get_mut(account) else {
+            return 0;
+        };
+        // Each session gets the message once, at the highest QoS of its matching filters.
+        let mut targets: HashMap<String, QoS> = HashMap::new();
+        topics
+            .tree
+            .for_each_match(&message.topic, |client, options| {
+                if options.no_local && sender == Some(client.as_str()) {
+                    return;
+                }
+                let entry = targets.entry(client.clone()).or_insert(options.qos);
+                if options.qos > *entry {
+                    *entry = options.qos;
+                }
+            });
+        for ((_, filter), group) in topics.shared.iter_mut() {
+            if fleetward_mqtt::topic::matches(filter, &message.topic) {
+                let usable = |client: &String| {
+                    sessions
+                        .get(&(account.to_string(), client.clone()))
+                        .is_some_and(|s| s.connection.is_some() || s.persistent)
+                };
+                if let Some(client) = group.pick(usable) {
+                    targets.entry(client).or_insert(QoS::AtLeastOnce);
+                }
+            }
+        }
+        let mut reached = 0;
+        for (client, sub_qos) in targets {
+            let Some(session) = sessions.get_mut(&(account.to_string(), client)) else {
+                continue;
+            };
+            let mut copy = message.clone();
+            copy.qos = message.qos.min(sub_qos);
+            // Retain is set only when a retained message is sent because of a new
+            // subscription (MQTT-3.3.1-9), unless the subscriber asked to keep it.
+            copy.retain = false;
+            if deliver(session, copy, now_ms) {
+                reached += 1;
+            }
+        }
+        reached
+    }
+}
+
+/// Hands a message to a session: to its connection if it has one and may receive it, else
+/// to its queue if it is persistent and the message is QoS 1.
+pub fn deliver(session: &mut Session, message: Message, now_ms: i64) -> bool {
+    if let Some(connection) = &session.connection {
+        let allowed = connection
+            .auth
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .allows(Action::Receive, "topic", &message.topic, now_ms, None);
+        if !allowed {
+            return false;
+        }
+        return connection.tx.send(Outbound::Deliver(message)).is_ok();
+    }
+    if session.persistent && message.qos == QoS::AtLeastOnce {
+        if session.queue.len() == MAX_QUEUED {
+            session.queue.pop_front();
+        }
+        session.queue.push_back(message);
+        return true;
+    }
+    false
+}

@@ -1,0 +1,802 @@
+//! One MQTT connection: CONNECT and its checks, then the packet loop, then the will and the
+//! session's fate. Reads happen here; writes go through a writer task fed by a channel, so
+//! routing a publish never waits on a slow subscriber's socket.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::num::NonZeroU16;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use fleetward_mqtt::{
+    ConnAck, Connect, Disconnect, Packet, Properties, ProtocolVersion, PubReply, Publish, QoS,
+    ReasonCode, RetainHandling, SubAck, Subscribe, UnsubAck, Unsubscribe, Will, decode_buf, encode,
+};
+use fleetward_policy::{Action, ConnectContext};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use crate::auth::ConnectionAuth;
+use crate::broker::{BrokerState, LiveConnection, Message, Outbound, Session, SubOptions};
+use crate::gateway::Gateway;
+use crate::limits::{
+    MAX_CLIENT_ID_BYTES, MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, topic_within_limits,
+};
+
+/// Topic aliases a client may use (MQTT 5 Topic Alias Maximum in our CONNACK).
+const TOPIC_ALIAS_MAXIMUM: u16 = 16;
+
+/// Why the packet loop ended.
+enum Ending {
+    /// DISCONNECT from the client; `true` if it asked for its will to be sent (MQTT 5 0x04).
+    Graceful { send_will: bool },
+    /// Network error, keep-alive timeout, protocol error, takeover or revocation.
+    Abrupt,
+}
+
+struct Conn {
+    gateway: Arc<Gateway>,
+    version: ProtocolVersion,
+    account: String,
+    client_id: String,
+    connection_id: u64,
+    auth: Arc<Mutex<ConnectionAuth>>,
+    tx: mpsc::UnboundedSender<Outbound>,
+    aliases: HashMap<u16, Arc<str>>,
+}
+
+pub async fn run<S>(gateway: Arc<Gateway>, stream: S, peer: SocketAddr, cert_der: Vec<u8>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut reader, writer) = tokio::io::split(stream);
+    let mut buf = BytesMut::with_capacity(4096);
+    let connect_wait = Duration::from_millis(gateway.config.connect_timeout_ms);
+    let connect =
+        match tokio::time::timeout(connect_wait, read_packet(&mut reader, &mut buf, None)).await {
+            Ok(Ok(Some(Packet::Connect(connect)))) => *connect,
+            _ => return,
+        };
+    let version = connect.protocol_version;
+    let mut writer = writer;
+    let now = gateway.clock.now_ms();
+
+    // The certificate was checked in the handshake; check again now that we know the client.
+    let cert_id = crate::tls::certificate_id(&cert_der);
+    let identity = match gateway.registry.identify(&cert_id, now) {
+        Ok(identity) => identity,
+        Err(_) => {
+            let _ = send_now(
+                &mut writer,
+                version,
+                connack(ReasonCode::NotAuthorized, false, Properties::default()),
+            )
+            .await;
+            return;
+        }
+    };
+    let (client_id, assigned) = match client_id_for(&connect) {
+        Ok(pair) => pair,
+        Err(code) => {
+            let _ = send_now(
+                &mut writer,
+                version,
+                connack(code, false, Properties::default()),
+            )
+            .await;
+            return;
+        }
+    };
+    let certificate = fleetward_ca::parse_certificate_der(&cert_der)
+        .map(|c| fleetward_registry::certificate_context(&c))
+        .unwrap_or_default();
+    let mut auth = ConnectionAuth::new(
+        gateway.registry.clone(),
+        identity.clone(),
+        client_id.clone(),
+        Some(peer.ip()),
+        certificate,
+    );
+    let persistent = match version {
+        ProtocolVersion::V311 => !connect.clean_start,
+        ProtocolVersion::V5 => connect.properties.session_expiry_interval.unwrap_or(0) > 0,
+    };
+    let connect_context = ConnectContext {
+        persistent_session: persistent,
+        last_will: connect.will.is_some(),
+        last_will_topic_arn: None,
+        clean_session: connect.clean_start,
+        keep_alive_secs: connect.keep_alive,
+    };
+    if !auth.allows(
+        Action::Connect,
+        "client",
+        &client_id,
+        now,
+        Some(connect_context),
+    ) {
+        tracing::info!(client_id, certificate_id = %cert_id, "iot:Connect denied.");
+        let _ = send_now(
+            &mut writer,
+            version,
+            connack(ReasonCode::NotAuthorized, false, Properties::default()),
+        )
+        .await;
+        return;
+    }
+    if let Some(will) = &connect.will
+        && !topic_within_limits(&will.topic)
+    {
+        let _ = send_now(
+            &mut writer,
+            version,
+            connack(ReasonCode::TopicNameInvalid, false, Properties::default()),
+        )
+        .await;
+        return;
+    }
+
+    let (tx, rx) = mpsc::unbounded_channel();
+    let auth = Arc::new(Mutex::new(auth));
+    let connection_id = gateway.next_connection_id();
+    let account = identity.account_id.clone();
+    let expiry_ms = session_expiry_ms(&gateway, &connect);
+    let session_present = attach_session(
+        &gateway,
+        &account,
+        &client_id,
+        connect.clean_start,
+        persistent,
+        LiveConnection {
+            id: connection_id,
+            tx: tx.clone(),
+            auth: auth.clone(),
+        },
+    );
+
+    let mut properties = Properties::default();
+    if version == ProtocolVersion::V5 {
+        properties.topic_alias_maximum = Some(TOPIC_ALIAS_MAXIMUM);
+        properties.maximum_qos = Some(QoS::AtLeastOnce);
+        properties.retain_available = Some(true);
+        properties.maximum_packet_size = std::num::NonZeroU32::new(MAX_PACKET_BYTES as u32);
+        properties.wildcard_subscription_available = Some(true);
+        properties.shared_subscription_available = Some(true);
+        properties.subscription_identifier_available = Some(false);
+        if assigned {
+            properties.assigned_client_identifier = Some(client_id.clone());
+        }
+    }
+    if send_now(
+        &mut writer,
+        version,
+        connack(ReasonCode::Success, session_present, properties),
+    )
+    .await
+    .is_err()
+    {
+        detach_session(&gateway, &account, &client_id, connection_id, expiry_ms);
+        return;
+    }
+    tracing::debug!(client_id, %peer, version = ?version, "MQTT client connected.");
+    let writer_task = tokio::spawn(write_loop(writer, rx, version));
+    flush_queue(&gateway, &account, &client_id);
+
+    let mut conn = Conn {
+        gateway: gateway.clone(),
+        version,
+        account,
+        client_id,
+        connection_id,
+        auth,
+        tx,
+        aliases: HashMap::new(),
+    };
+    let keep_alive = match connect.keep_alive {
+        0 => None,
+        // MQTT-3.1.2-24: one and a half times the keep-alive without a packet closes it.
+        secs => Some(Duration::from_millis(u64::from(secs) * 1500)),
+    };
+    let ending = conn.packet_loop(&mut reader, &mut buf, keep_alive).await;
+    let send_will = match ending {
+        Ending::Graceful { send_will } => send_will,
+        Ending::Abrupt => true,
+    };
+    if send_will && let Some(will) = connect.will {
+        conn.publish_will(will);
+    }
+    detach_session(
+        &gateway,
+        &conn.account,
+        &conn.client_id,
+        conn.connection_id,
+        expiry_ms,
+    );
+    drop(conn);
+    let _ = writer_task.await;
+}
+
+/// The client id to use, and whether Fleetward assigned it (MQTT 5 empty client id).
+fn client_id_for(connect: &Connect) -> Result<(String, bool), ReasonCode> {
+    if connect.client_id.len() > MAX_CLIENT_ID_BYTES {
+        return Err(ReasonCode::ClientIdentifierNotValid);
+    }
+    if !connect.client_id.is_empty() {
+        return Ok((connect.client_id.clone(), false));
+    }
+    // MQTT-3.1.3-7/8: an empty client id needs a clean session in 3.1.1.
+    if connect.protocol_version == ProtocolVersion::V311 && !connect.clean_start {
+        return Err(ReasonCode::ClientIdentifierNotValid);
+    }
+    Ok((format!("fleetward-{}", uuid_like()), true))
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{nanos:x}")
+}
+
+fn session_expiry_ms(gateway: &Gateway, connect: &Connect) -> i64 {
+    match (
+        connect.protocol_version,
+        connect.properties.session_expiry_interval,
+    ) {
+        (ProtocolVersion::V5, Some(u32::MAX)) => gateway.config.session_expiry_ms,
+        (ProtocolVersion::V5, Some(secs)) => {
+            (i64::from(secs) * 1000).min(gateway.config.session_expiry_ms)
+        }
+        _ => gateway.config.session_expiry_ms,
+    }
+}
+
+fn connack(reason_code: ReasonCode, session_present: bool, properties: Properties) -> Packet {
+    Packet::ConnAck(ConnAck {
+        session_present,
+        reason_code,
+        properties,
+    })
+}
+
+/// Takes over or creates the session; returns whether a previous session is resumed.
+fn attach_session(
+    gateway: &Gateway,
+    account: &str,
+    client_id: &str,
+    clean_start: bool,
+    persistent: bool,
+    live: LiveConnection,
+) -> bool {
+    let mut state = gateway.broker.lock();
+    let key = (account.to_string(), client_id.to_string());
+    if let Some(old) = state.sessions.get_mut(&key)
+        && let Some(previous) = old.connection.take()
+    {
+        // MQTT-3.1.4-3: the older connection is closed, its client told why.
+        tracing::info!(client_id, "Client id taken over by a new connection.");
+        let _ = previous
+            .tx
+            .send(Outbound::Close(ReasonCode::SessionTakenOver));
+    }
+    if clean_start {
+        drop_session(&mut state, &key);
+    }
+    let resumed = state.sessions.contains_key(&key);
+    let session = state.sessions.entry(key).or_insert_with(|| Session {
+        connection: None,
+        subscriptions: HashMap::new(),
+        queue: Default::default(),
+        persistent,
+        expires_at_ms: None,
+    });
+    session.connection = Some(live);
+    session.persistent = persistent;
+    session.expires_at_ms = None;
+    resumed && persistent
+}
+
+/// Ends a connection's hold on its session: a clean session goes away with its
+/// subscriptions; a persistent one waits for its client until it expires.
+fn detach_session(
+    gateway: &Gateway,
+    account: &str,
+    client_id: &str,
+    connection_id: u64,
+    expiry_ms: i64,
+) {
+    let mut state = gateway.broker.lock();
+    let key = (account.to_string(), client_id.to_string());
+    let Some(session) = state.sessions.get_mut(&key) else {
+        return;
+    };
+    if session
+        .connection
+        .as_ref()
+        .is_some_and(|c| c.id != connection_id)
+    {
+        return; // taken over: the session belongs to the newer connection
+    }
+    session.connection = None;
+    if session.persistent {
+        session.expires_at_ms = Some(gateway.clock.now_ms() + expiry_ms);
+    } else {
+        drop_session(&mut state, &key);
+    }
+}
+
+/// Removes a session and its subscriptions.
+pub(crate) fn drop_session(state: &mut BrokerState, key: &(String, String)) {
+    let Some(session) = state.sessions.remove(key) else {
+        return;
+    };
+    if let Some(topics) = state.accounts.get_mut(&key.0) {
+        for filter in session.subscriptions.keys() {
+            remove_subscription(topics, filter, &key.1);
+        }
+    }
+}
+
+fn remove_subscription(
+    topics: &mut crate::broker::AccountTopics,
+    filter: &str,
+    client_id: &str,
+) -> bool {
+    match fleetward_mqtt::topic::parse_shared(filter) {
+        Ok(Some(shared)) => {
+            let group_key = (shared.share_name.to_string(), shared.filter.to_string());
+            let Some(group) = topics.shared.get_mut(&group_key) else {
+                return false;
+            };
+            if group.leave(&client_id.to_string()) {
+                topics.shared.remove(&group_key);
+            }
+            true
+        }
+        _ => topics.tree.remove(filter, &client_id.to_string()),
+    }
+}
+
+/// Sends what a resumed persistent session queued while it was offline.
+fn flush_queue(gateway: &Gateway, account: &str, client_id: &str) {
+    let now = gateway.clock.now_ms();
+    let mut state = gateway.broker.lock();
+    let Some(session) = state
+        .sessions
+        .get_mut(&(account.to_string(), client_id.to_string()))
+    else {
+        return;
+    };
+    let queued: Vec<Message> = session.queue.drain(..).collect();
+    for message in queued {
+        if message.expires_at_ms.is_some_and(|t| t <= now) {
+            continue;
+        }
+        crate::broker::deliver(session, message, now);
+    }
+}
+
+impl Conn {
+    async fn packet_loop<R: AsyncRead + Unpin>(
+        &mut self,
+        reader: &mut R,
+        buf: &mut BytesMut,
+        keep_alive: Option<Duration>,
+    ) -> Ending {
+        loop {
+            let read = read_packet(reader, buf, Some(self.version));
+            let packet = match keep_alive {
+                Some(limit) => match tokio::time::timeout(limit, read).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        self.close(ReasonCode::KeepAliveTimeout);
+                        return Ending::Abrupt;
+                    }
+                },
+                None => read.await,
+            };
+            let packet = match packet {
+                Ok(Some(packet)) => packet,
+                Ok(None) => return Ending::Abrupt,
+                Err(code) => {
+                    self.close(code);
+                    return Ending::Abrupt;
+                }
+            };
+            match packet {
+                Packet::Publish(publish) => {
+                    if !self.on_publish(publish) {
+                        return Ending::Abrupt;
+                    }
+                }
+                Packet::Subscribe(subscribe) => self.on_subscribe(subscribe),
+                Packet::Unsubscribe(unsubscribe) => self.on_unsubscribe(unsubscribe),
+                Packet::PingReq => self.send(Packet::PingResp),
+                // Fleetward does not redeliver within a connection, so acknowledgements of
+                // its QoS 1 deliveries need no bookkeeping.
+                Packet::PubAck(_) => {}
+                Packet::Disconnect(disconnect) => {
+                    return Ending::Graceful {
+                        send_will: disconnect.reason_code == ReasonCode::DisconnectWithWillMessage,
+                    };
+                }
+                // A second CONNECT (MQTT-3.1.0-2), QoS 2 flows, AUTH: not supported.
+                _ => {
+                    self.close(ReasonCode::ProtocolError);
+                    return Ending::Abrupt;
+                }
+            }
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.gateway.clock.now_ms()
+    }
+
+    fn send(&self, packet: Packet) {
+        let _ = self.tx.send(Outbound::Packet(packet));
+    }
+
+    fn close(&self, reason: ReasonCode) {
+        let _ = self.tx.send(Outbound::Close(reason));
+    }
+
+    fn allows(&self, action: Action, kind: &str, name: &str) -> bool {
+        let now = self.now();
+        self.auth
+            .lock()
+            .map(|mut a| a.allows(action, kind, name, now, None))
+            .unwrap_or(false)
+    }
+
+    /// Handles a PUBLISH; `false` ends the connection.
+    fn on_publish(&mut self, mut publish: Publish) -> bool {
+        if publish.qos == QoS::ExactlyOnce {
+            // AWS IoT does not support QoS 2.
+            self.close(ReasonCode::QoSNotSupported);
+            return false;
+        }
+        // MQTT 5 topic aliases (3.3.2.3.4): a name sets the alias, an empty name uses it.
+        let topic: Arc<str> = match publish.properties.topic_alias.map(NonZeroU16::get) {
+            Some(alias) if alias > TOPIC_ALIAS_MAXIMUM => {
+                self.close(ReasonCode::TopicAliasInvalid);
+                return false;
+            }
+            Some(alias) if publish.topic.is_empty() => match self.aliases.get(&alias) {
+                Some(topic) => topic.clone(),
+                None => {
+                    self.close(ReasonCode::ProtocolError);
+                    return false;
+                }
+            },
+            Some(alias) => {
+                let topic: Arc<str> = publish.topic.as_str().into();
+                self.aliases.insert(alias, topic.clone());
+                topic
+            }
+            None => publish.topic.as_str().into(),
+        };
+        publish.properties.topic_alias = None;
+        if !topic_within_limits(&topic) {
+            return self.refuse_publish(&publish, ReasonCode::TopicNameInvalid);
+        }
+        if publish.payload.len() > MAX_PAYLOAD_BYTES {
+            return self.refuse_publish(&publish, ReasonCode::PacketTooLarge);
+        }
+        let allowed = self.allows(Action::Publish, "topic", &topic)
+            && (!publish.retain || self.allows(Action::RetainPublish, "topic", &topic));
+        if !allowed {
+            tracing::debug!(client_id = self.client_id, topic = %topic, "iot:Publish denied.");
+            return self.refuse_publish(&publish, ReasonCode::NotAuthorized);
+        }
+        let now = self.now();
+        let message = Message {
+            topic,
+            payload: publish.payload,
+            qos: publish.qos,
+            retain: publish.retain,
+            expires_at_ms: publish
+                .properties
+                .message_expiry_interval
+                .map(|s| now + i64::from(s) * 1000),
+            properties: Arc::new(publish.properties),
+        };
+        if message.retain {
+            let mut state = self.gateway.broker.lock();
+            let topics = state.accounts.entry(self.account.clone()).or_default();
+            if message.payload.is_empty() {
+                topics.retained.remove(&*message.topic);
+            } else {
+                topics
+                    .retained
+                    .insert(message.topic.to_string(), message.clone());
+            }
+        }
+        self.gateway
+            .broker
+            .route(&self.account, Some(&self.client_id), &message, now);
+        if message.qos == QoS::AtLeastOnce {
+            self.send(Packet::PubAck(PubReply {
+                packet_id: publish.packet_id,
+                ..PubReply::default()
+            }));
+        }
+        true
+    }
+
+    /// Answers a refused PUBLISH as AWS IoT does: MQTT 5 gets a PUBACK reason code for QoS 1
+    /// (QoS 0 is dropped); MQTT 3.1.1 has no way to say no, so the connection is closed.
+    fn refuse_publish(&self, publish: &Publish, reason: ReasonCode) -> bool {
+        match self.version {
+            ProtocolVersion::V5 => {
+                if publish.qos == QoS::AtLeastOnce {
+                    self.send(Packet::PubAck(PubReply {
+                        packet_id: publish.packet_id,
+                        reason_code: reason,
+                        properties: Properties::default(),
+                    }));
+                }
+                true
+            }
+            ProtocolVersion::V311 => {
+                self.close(reason);
+                false
+            }
+        }
+    }
+
+    fn on_subscribe(&mut self, subscribe: Subscribe) {
+        let mut codes = Vec::with_capacity(subscribe.subscriptions.len());
+        let mut retained_for: Vec<(String, SubOptions)> = Vec::new();
+        for sub in subscribe.subscriptions {
+            let shared = fleetward_mqtt::topic::parse_shared(&sub.filter)
+                .ok()
+                .flatten();
+            let plain = shared.as_ref().map(|s| s.filter).unwrap_or(&sub.filter);
+            if !topic_within_limits(plain) {
+                codes.push(ReasonCode::TopicFilterInvalid);
+                continue;
+            }
+            if !self.allows(Action::Subscribe, "topicfilter", &sub.filter) {
+                codes.push(ReasonCode::NotAuthorized);
+                continue;
+            }
+            let options = SubOptions {
+                qos: sub.qos.min(QoS::AtLeastOnce),
+                no_local: sub.no_local,
+                retain_as_published: sub.retain_as_published,
+            };
+            let mut state = self.gateway.broker.lock();
+            let key = (self.account.clone(), self.client_id.clone());
+            let existed = state
+                .sessions
+                .get_mut(&key)
+                .map(|s| {
+                    s.subscriptions
+                        .insert(sub.filter.clone(), options)
+                        .is_some()
+                })
+                .unwrap_or(false);
+            let topics = state.accounts.entry(self.account.clone()).or_default();
+            match &shared {
+                Some(s) => topics
+                    .shared
+                    .entry((s.share_name.to_string(), s.filter.to_string()))
+                    .or_default()
+                    .join(self.client_id.clone()),
+                None => topics
+                    .tree
+                    .insert(&sub.filter, self.client_id.clone(), options),
+            }
+            // Retained messages go to new non-shared subscriptions (MQTT 5 3.3.1.3).
+            let send_retained = shared.is_none()
+                && match sub.retain_handling {
+                    RetainHandling::SendAtSubscribe => true,
+                    RetainHandling::SendIfNewSubscription => !existed,
+                    RetainHandling::DoNotSend => false,
+                };
+            if send_retained {
+                retained_for.push((sub.filter.clone(), options));
+            }
+            codes.push(match options.qos {
+                QoS::AtMostOnce => ReasonCode::Success,
+                _ => ReasonCode::GrantedQoS1,
+            });
+        }
+        self.send(Packet::SubAck(SubAck {
+            packet_id: subscribe.packet_id,
+            reason_codes: codes,
+            properties: Properties::default(),
+        }));
+        for (filter, options) in retained_for {
+            self.send_retained(&filter, options);
+        }
+    }
+
+    fn send_retained(&self, filter: &str, options: SubOptions) {
+        let now = self.now();
+        let matching: Vec<Message> = {
+            let state = self.gateway.broker.lock();
+            let Some(topics) = state.accounts.get(&self.account) else {
+                return;
+            };
+            topics
+                .retained
+                .values()
+                .filter(|m| fleetward_mqtt::topic::matches(filter, &m.topic))
+                .filter(|m| !m.expires_at_ms.is_some_and(|t| t <= now))
+                .cloned()
+                .collect()
+        };
+        for mut message in matching {
+            if !self.allows(Action::Receive, "topic", &message.topic) {
+                continue;
+            }
+            message.qos = message.qos.min(options.qos);
+            message.retain = true;
+            let _ = self.tx.send(Outbound::Deliver(message));
+        }
+    }
+
+    fn on_unsubscribe(&mut self, unsubscribe: Unsubscribe) {
+        let mut state = self.gateway.broker.lock();
+        let key = (self.account.clone(), self.client_id.clone());
+        let mut codes = Vec::with_capacity(unsubscribe.filters.len());
+        for filter in &unsubscribe.filters {
+            let had = state
+                .sessions
+                .get_mut(&key)
+                .is_some_and(|s| s.subscriptions.remove(filter).is_some());
+            if had && let Some(topics) = state.accounts.get_mut(&self.account) {
+                remove_subscription(topics, filter, &self.client_id);
+            }
+            codes.push(if had {
+                ReasonCode::Success
+            } else {
+                ReasonCode::NoSubscriptionExisted
+            });
+        }
+        drop(state);
+        self.send(Packet::UnsubAck(UnsubAck {
+            packet_id: unsubscribe.packet_id,
+            reason_codes: codes,
+            properties: Properties::default(),
+        }));
+    }
+
+    /// Publishes the will of a connection that ended without a clean DISCONNECT, if the
+    /// client may publish to its topic.
+    fn publish_will(&self, will: Will) {
+        if !self.allows(Action::Publish, "topic", &will.topic)
+            || (will.retain && !self.allows(Action::RetainPublish, "topic", &will.topic))
+        {
+            return;
+        }
+        let now = self.now();
+        let message = Message {
+            topic: will.topic.as_str().into(),
+            payload: will.payload,
+            qos: will.qos.min(QoS::AtLeastOnce),
+            retain: will.retain,
+            expires_at_ms: will
+                .properties
+                .message_expiry_interval
+                .map(|s| now + i64::from(s) * 1000),
+            properties: Arc::new(will.properties),
+        };
+        if message.retain {
+            let mut state = self.gateway.broker.lock();
+            let topics = state.accounts.entry(self.account.clone()).or_default();
+            topics
+                .retained
+                .insert(message.topic.to_string(), message.clone());
+        }
+        self.gateway
+            .broker
+            .route(&self.account, Some(&self.client_id), &message, now);
+    }
+}
+
+/// Reads until one packet is complete; `Ok(None)` at end of stream; `Err` carries the reason
+/// code to close with.
+async fn read_packet<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    buf: &mut BytesMut,
+    version: Option<ProtocolVersion>,
+) -> Result<Option<Packet>, ReasonCode> {
+    loop {
+        match decode_buf(buf, version, MAX_PACKET_BYTES) {
+            Ok(Some(packet)) => return Ok(Some(packet)),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::debug!(error = %e, "Bad MQTT packet.");
+                return Err(e.reason_code());
+            }
+        }
+        buf.reserve(4096);
+        match reader.read_buf(buf).await {
+            Ok(0) | Err(_) => return Ok(None),
+            Ok(_) => {}
+        }
+    }
+}
+
+async fn send_now<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    version: ProtocolVersion,
+    packet: Packet,
+) -> std::io::Result<()> {
+    let mut out = Vec::with_capacity(64);
+    encode(&packet, version, &mut out).map_err(|e| std::io::Error::other(e.to_string()))?;
+    writer.write_all(&out).await?;
+    writer.flush().await
+}
+
+/// The writer task: encodes what the connection is asked to send, batching writes.
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut writer: W,
+    mut rx: mpsc::UnboundedReceiver<Outbound>,
+    version: ProtocolVersion,
+) {
+    let mut next_packet_id: u16 = 0;
+    let mut out = Vec::with_capacity(8192);
+    while let Some(first) = rx.recv().await {
+        let mut item = Some(first);
+        let mut closing = None;
+        while let Some(outbound) = item.take() {
+            match outbound {
+                Outbound::Packet(packet) => {
+                    let _ = encode(&packet, version, &mut out);
+                }
+                Outbound::Deliver(message) => {
+                    let packet_id = if message.qos == QoS::AtLeastOnce {
+                        next_packet_id = next_packet_id.checked_add(1).unwrap_or(1);
+                        next_packet_id
+                    } else {
+                        0
+                    };
+                    let publish = Publish {
+                        dup: false,
+                        qos: message.qos,
+                        retain: message.retain,
+                        topic: message.topic.to_string(),
+                        packet_id,
+                        properties: (*message.properties).clone(),
+                        payload: message.payload,
+                    };
+                    let _ = encode(&Packet::Publish(publish), version, &mut out);
+                }
+                Outbound::Close(reason) => {
+                    closing = Some(reason);
+                    break;
+                }
+            }
+            if out.len() < 64 * 1024 {
+                item = rx.try_recv().ok();
+            }
+        }
+        if let Some(reason) = closing {
+            if version == ProtocolVersion::V5 {
+                let _ = encode(
+                    &Packet::Disconnect(Disconnect {
+                        reason_code: reason,
+                        properties: Properties::default(),
+                    }),
+                    version,
+                    &mut out,
+                );
+            }
+            let _ = writer.write_all(&out).await;
+            let _ = writer.shutdown().await;
+            return;
+        }
+        if writer.write_all(&out).await.is_err() || writer.flush().await.is_err() {
+            return;
+        }
+        out.clear();
+    }
+    let _ = writer.shutdown().await;
+}

@@ -1,0 +1,143 @@
+//! The gateway service: accepts TLS connections, runs each as an MQTT session, and closes
+//! the connections of certificates that stop being allowed in.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use fleetward_model::Clock;
+use fleetward_registry::Registry;
+use tokio::net::TcpListener;
+
+use crate::broker::{Broker, Outbound};
+
+/// Settings of the gateway.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// How long an offline persistent session (and its queued QoS 1 messages) is kept when
+    /// the client does not say (MQTT 3.1.1, or MQTT 5 without an expiry); AWS: one hour.
+    pub session_expiry_ms: i64,
+    /// How long a new connection may take to send CONNECT.
+    pub connect_timeout_ms: u64,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            session_expiry_ms: 3_600_000,
+            connect_timeout_ms: 10_000,
+        }
+    }
+}
+
+pub struct Gateway {
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) broker: Broker,
+    pub(crate) config: GatewayConfig,
+    next_connection: AtomicU64,
+}
+
+impl Gateway {
+    pub fn new(registry: Arc<Registry>, clock: Arc<dyn Clock>, config: GatewayConfig) -> Arc<Self> {
+        Arc::new(Self {
+            registry,
+            clock,
+            broker: Broker::default(),
+            config,
+            next_connection: AtomicU64::new(1),
+        })
+    }
+
+    pub(crate) fn next_connection_id(&self) -> u64 {
+        self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Accepts connections until the task is dropped: TLS with client certificates, then MQTT.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener, tls: Arc<rustls::ServerConfig>) {
+        tokio::spawn(self.clone().close_revoked_forever());
+        tokio::spawn(self.clone().expire_sessions_forever());
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        loop {
+            let (tcp, peer) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "MQTT accept failed.");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = tcp.set_nodelay(true);
+            let gateway = self.clone();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let handshake = tokio::time::timeout(
+                    std::time::Duration::from_millis(gateway.config.connect_timeout_ms),
+                    acceptor.accept(tcp),
+                )
+                .await;
+                let stream = match handshake {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake refused.");
+                        return;
+                    }
+                    Err(_) => return,
+                };
+                let cert = stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .map(|c| c.as_ref().to_vec());
+                let Some(cert) = cert else {
+                    return;
+                };
+                crate::connection::run(gateway, stream, peer, cert).await;
+            });
+        }
+    }
+
+    /// After every registry change, closes the connections whose certificate (or its CA) is
+    /// no longer ACTIVE: deactivation takes effect within moments, not at the next connect.
+    async fn close_revoked_forever(self: Arc<Self>) {
+        let mut changes = self.registry.watch_generation();
+        while changes.changed().await.is_ok() {
+            let now = self.clock.now_ms();
+            let state = self.broker.lock();
+            for session in state.sessions.values() {
+                let Some(connection) = &session.connection else {
+                    continue;
+                };
+                let cert_id = connection.auth.lock().map(|a| a.identity.cert_id).ok();
+                if let Some(id) = cert_id
+                    && self.registry.identify(&id, now).is_err()
+                {
+                    let _ = connection
+                        .tx
+                        .send(Outbound::Close(fleetward_mqtt::ReasonCode::NotAuthorized));
+                }
+            }
+        }
+    }
+
+    /// Drops offline persistent sessions past their expiry.
+    async fn expire_sessions_forever(self: Arc<Self>) {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
+        loop {
+            every.tick().await;
+            let now = self.clock.now_ms();
+            let mut state = self.broker.lock();
+            let expired: Vec<(String, String)> = state
+                .sessions
+                .iter()
+                .filter(|(_, s)| {
+                    s.connection.is_none() && s.expires_at_ms.is_some_and(|t| t <= now)
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in expired {
+                crate::connection::drop_session(&mut state, &key);
+            }
+        }
+    }
+}
