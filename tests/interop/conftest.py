@@ -170,3 +170,77 @@ def make_iot_account(fw, make_account):
         )
 
     return factory
+
+
+# --------------------------------------------------------------------------------------------
+# Device gateway (MQTT over mutual TLS) fixtures
+
+
+@pytest.fixture(scope="session")
+def gateway(fw):
+    """(host, port) of the session server's device gateway (`--mqtt-addr`, a free port).
+
+    Fails when nothing listens there; FLEETWARD_GATEWAY=0 skips the gateway tests instead (for a
+    binary built before the gateway existed)."""
+    if os.environ.get("FLEETWARD_GATEWAY") == "0":
+        pytest.skip("FLEETWARD_GATEWAY=0: device gateway tests disabled")
+    try:
+        import paho.mqtt.client  # noqa: F401
+    except ImportError:
+        pytest.fail("paho-mqtt is not installed (pip install -r tests/interop/requirements.txt)", pytrace=False)
+    addr = fw.mqtt_addr
+    if not support.gateway_listening(addr, timeout=5.0):
+        pytest.fail(f"the device gateway does not accept connections on {addr[0]}:{addr[1]} "
+                    f"(set FLEETWARD_GATEWAY=0 to skip these tests); server log tail:\n{fw.log()[-3000:]}",
+                    pytrace=False)
+    return addr
+
+
+class GatewayKit:
+    """Per-test helper: registers devices (certificate files in the test's tmp dir, optional thing,
+    policy) and opens paho clients to the gateway; every client is closed at the end of the test."""
+
+    def __init__(self, fw: Fleetward, iot, account: str, directory):
+        self.fw = fw
+        self.iot = iot
+        self.account = account
+        self.directory = directory
+        self.addr = fw.mqtt_addr
+        self.ca = fw.root_ca_path
+        self.clients: list[support.MqttClient] = []
+
+    def device(self, policy: str | None = support.ALLOW_ALL_IOT, thing=True, *, iot=None,
+               account: str | None = None, **kwargs) -> support.Device:
+        return support.provision_device(iot or self.iot, account or self.account, self.directory,
+                                        policy=policy, thing=thing, **kwargs)
+
+    def client(self, device: support.Device | None, client_id: str | None = None,
+               version: int = support.MQTT5, **kwargs) -> support.MqttClient:
+        """An unconnected client with `device`'s certificate (None: no client certificate)."""
+        cert = device.cert_path if device else None
+        key = device.key_path if device else None
+        if client_id is None:
+            client_id = device.client_id if device else support.unique_client_id()
+        c = support.MqttClient(self.addr, ca=self.ca, cert=cert, key=key, client_id=client_id,
+                               version=version, **kwargs)
+        self.clients.append(c)
+        return c
+
+    def connect(self, device: support.Device | None, client_id: str | None = None,
+                version: int = support.MQTT5, **kwargs) -> support.MqttClient:
+        """A client that must get a successful CONNACK."""
+        c = self.client(device, client_id, version, **kwargs).connect()
+        c.expect_connected()
+        return c
+
+    def close_all(self) -> None:
+        for c in self.clients:
+            c.close()
+
+
+@pytest.fixture
+def gw(fw, gateway, iot, tmp_path):
+    """GatewayKit on the default account (use `gw.device(iot=..., account=...)` for another)."""
+    kit = GatewayKit(fw, iot, DEFAULT_ACCOUNT, tmp_path / "devices")
+    yield kit
+    kit.close_all()

@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -527,10 +528,13 @@ class Fleetward:
     CRED_LINE = re.compile(r"^  Credentials: (.+?)\s*$", re.M)
 
     def __init__(self, data_dir: Path, log_path: Path, *, port: int | None = None,
-                 region: str = REGION, extra_args: list[str] | None = None):
+                 region: str = REGION, extra_args: list[str] | None = None, mqtt_port: int | None = None):
         self.data_dir = Path(data_dir)
         self.log_path = Path(log_path)
         self.port = port or free_port()
+        # The device gateway's port (`--mqtt-addr`), free like the API's so that servers started
+        # side by side never fight over 8883.
+        self.mqtt_port = mqtt_port or free_port()
         self.region = region
         self.extra_args = extra_args or []
         self.proc: subprocess.Popen | None = None
@@ -543,6 +547,16 @@ class Fleetward:
     @property
     def endpoint(self) -> str:
         return f"http://{self.addr}"
+
+    @property
+    def mqtt_addr(self) -> tuple[str, int]:
+        """(host, port) of the device gateway (MQTT over TLS)."""
+        return ("127.0.0.1", self.mqtt_port)
+
+    @property
+    def root_ca_path(self) -> Path:
+        """The CA file devices trust for the gateway's server certificate."""
+        return self.data_dir / "root-ca.pem"
 
     @property
     def credentials_path(self) -> Path:
@@ -558,6 +572,8 @@ class Fleetward:
             raise RuntimeError(f"FLEETWARD_BIN {binary} does not exist (run `cargo build` first)")
         cmd = [str(binary), "serve", "--data-dir", str(self.data_dir), "--api-addr", self.addr,
                "--region", self.region, *self.extra_args]
+        if "--mqtt-addr" not in self.extra_args and serve_has_mqtt_addr(binary):
+            cmd += ["--mqtt-addr", "%s:%d" % self.mqtt_addr]
         env = clean_env()
         env.setdefault("RUST_LOG", "info")
         env["RUST_BACKTRACE"] = "1"
@@ -657,6 +673,25 @@ class Fleetward:
     def aws_json(self, *args: str, **kwargs):
         proc = self.aws(*args, **kwargs)
         return json.loads(proc.stdout) if proc.stdout.strip() else None
+
+
+_SERVE_HELP: dict[str, str] = {}
+
+
+def serve_has_mqtt_addr(binary: Path) -> bool:
+    """Whether `fleetward serve` takes `--mqtt-addr` (read once per binary from `serve --help`;
+    FLEETWARD_GATEWAY=1 forces it on)."""
+    if os.environ.get("FLEETWARD_GATEWAY") == "1":
+        return True
+    key = str(binary)
+    if key not in _SERVE_HELP:
+        try:
+            proc = subprocess.run([key, "serve", "--help"], capture_output=True, text=True, timeout=30,
+                                  env=clean_env())
+            _SERVE_HELP[key] = proc.stdout + proc.stderr
+        except (OSError, subprocess.TimeoutExpired):
+            _SERVE_HELP[key] = ""
+    return "--mqtt-addr" in _SERVE_HELP[key]
 
 
 def clean_env() -> dict:
@@ -889,3 +924,585 @@ def assert_chains_to_root(device_pem: str, data_dir: Path) -> list:
         current.verify_directly_issued_by(issuers[0])
         chain.append(issuers[0])
     raise AssertionError("certificate chain too long")
+
+
+# --------------------------------------------------------------------------------------------
+# Device gateway (MQTT 3.1.1 and 5 over mutual TLS). paho-mqtt is imported lazily, so that the
+# rest of the suite does not depend on it.
+
+MQTT311 = 4
+MQTT5 = 5
+
+# MQTT 5 reason codes the gateway tests look for (MQTT 5.0 section 2.4).
+RC_SUCCESS = 0x00
+RC_GRANTED_QOS_1 = 0x01
+RC_UNSPECIFIED = 0x80
+RC_NOT_AUTHORIZED = 0x87
+RC_CLIENT_ID_INVALID = 0x85
+RC_SESSION_TAKEN_OVER = 0x8E
+RC_TOPIC_FILTER_INVALID = 0x8F
+RC_TOPIC_NAME_INVALID = 0x90
+RC_PACKET_TOO_LARGE = 0x95
+RC_QOS_NOT_SUPPORTED = 0x9B
+
+# MQTT 3.1.1 CONNACK return codes (section 3.2.2.3).
+CONNACK_311_IDENTIFIER_REJECTED = 2
+CONNACK_311_NOT_AUTHORIZED = 5
+
+# paho reports an MQTT 3.1.1 CONNACK return code as the matching MQTT 5 reason code; this maps
+# the reason's name back to the 3.1.1 return code that was on the wire.
+_CONNACK_311 = {"Success": 0, "Unsupported protocol version": 1, "Client identifier not valid": 2,
+                "Server unavailable": 3, "Bad user name or password": 4, "Not authorized": 5}
+
+ALLOW_ALL_IOT = json.dumps({"Version": "2012-10-17",
+                            "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]})
+
+
+def gateway_listening(addr: tuple[str, int], timeout: float = 5.0) -> bool:
+    """Whether something accepts TCP connections on `addr` within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(addr, timeout=1.0):
+                return True
+        except OSError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+
+
+def unique_topic(prefix: str = "gw") -> str:
+    return f"{prefix}/{uuid.uuid4().hex[:12]}"
+
+
+def unique_client_id(prefix: str = "c") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+class Device:
+    """A device as AWS IoT knows it: a registered certificate (files on disk), optionally a thing
+    attached to it, and the policies attached to the certificate."""
+
+    def __init__(self, account: str, cert_id: str, cert_arn: str, cert_path: Path, key_path: Path,
+                 thing: str | None, policies: list[str]):
+        self.account = account
+        self.cert_id = cert_id
+        self.cert_arn = cert_arn
+        self.cert_path = cert_path
+        self.key_path = key_path
+        self.thing = thing
+        self.policies = policies
+
+    @property
+    def client_id(self) -> str:
+        """The thing name when there is a thing (AWS's recommended client id), else a fresh id."""
+        return self.thing or unique_client_id()
+
+    def arn(self, kind: str, name: str) -> str:
+        return iot_arn(self.account, kind, name)
+
+    def __repr__(self) -> str:
+        return f"Device(account={self.account}, thing={self.thing}, cert={self.cert_id[:12]})"
+
+
+def _write_private(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+def provision_device(iot, account: str, directory: Path, *, policy: str | None = ALLOW_ALL_IOT,
+                     thing: bool | str | None = True, active: bool = True,
+                     cert_pem: str | None = None, key_pem: str | None = None,
+                     ca_pem: str | None = None) -> Device:
+    """Registers a device in `account` through the `iot` API and writes its files to `directory`.
+
+    Without `cert_pem` the certificate comes from CreateKeysAndCertificate (Fleetward's CA);
+    with it, RegisterCertificate (with `ca_pem` when given). `thing`: True for a new thing with a
+    unique name, a string for that name (created if missing), None/False for no thing. `policy`:
+    a policy document to create and attach to the certificate (None: no policy)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if cert_pem is None:
+        resp = iot.create_keys_and_certificate(setAsActive=active)
+        cert_pem, key_pem = resp["certificatePem"], resp["keyPair"]["PrivateKey"]
+        cert_id, cert_arn = resp["certificateId"], resp["certificateArn"]
+    else:
+        kwargs = {"certificatePem": cert_pem, "status": "ACTIVE" if active else "INACTIVE"}
+        if ca_pem is not None:
+            kwargs["caCertificatePem"] = ca_pem
+        resp = iot.register_certificate(**kwargs)
+        cert_id, cert_arn = resp["certificateId"], resp["certificateArn"]
+    stem = cert_id[:16]
+    cert_path = _write_private(directory / f"{stem}.pem", cert_pem)
+    key_path = _write_private(directory / f"{stem}.key", key_pem)
+    thing_name = None
+    if thing:
+        thing_name = unique("thing") if thing is True else thing
+        try:
+            iot.create_thing(thingName=thing_name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceAlreadyExistsException":
+                raise
+        iot.attach_thing_principal(thingName=thing_name, principal=cert_arn)
+    policies = []
+    if policy is not None:
+        name = unique("gwpol")
+        iot.create_policy(policyName=name, policyDocument=policy)
+        iot.attach_policy(policyName=name, target=cert_arn)
+        policies.append(name)
+    return Device(account, cert_id, cert_arn, cert_path, key_path, thing_name, policies)
+
+
+def key_pem_of(key) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+
+
+class Connack:
+    """What the server answered to CONNECT. `reason` is the MQTT 5 reason code, or for MQTT 3.1.1
+    the CONNACK return code as it was on the wire."""
+
+    def __init__(self, reason: int, session_present: bool, properties):
+        self.reason = reason
+        self.session_present = session_present
+        self.properties = properties
+
+    def prop(self, name: str, default=None):
+        return getattr(self.properties, name, default) if self.properties is not None else default
+
+    def __repr__(self) -> str:
+        return f"Connack(reason=0x{self.reason:02x}, session_present={self.session_present})"
+
+
+class Disconnect:
+    """How a connection ended: `from_server` is True when the server sent a DISCONNECT packet
+    (MQTT 5), whose reason code is then `reason`; otherwise the socket was closed."""
+
+    def __init__(self, from_server: bool, reason: int | None, at: float):
+        self.from_server = from_server
+        self.reason = reason
+        self.at = at
+
+    def __repr__(self) -> str:
+        reason = "-" if self.reason is None else f"0x{self.reason:02x}"
+        return f"Disconnect(from_server={self.from_server}, reason={reason})"
+
+
+class Message:
+    def __init__(self, msg, at: float):
+        self.topic = msg.topic
+        self.payload = bytes(msg.payload)
+        self.qos = msg.qos
+        self.retain = bool(msg.retain)
+        self.properties = getattr(msg, "properties", None)
+        self.at = at
+
+    def prop(self, name: str, default=None):
+        return getattr(self.properties, name, default) if self.properties is not None else default
+
+    def __repr__(self) -> str:
+        return f"Message({self.topic!r}, {self.payload[:40]!r}, qos={self.qos}, retain={self.retain})"
+
+
+class MqttClient:
+    """A paho-mqtt client on its own network thread, with blocking, deadline-bounded helpers.
+
+    The thread drives `client.loop()` itself and never reconnects (paho's `loop_start` would,
+    which would turn a takeover or a denial into a reconnect loop). Every wait has a timeout."""
+
+    def __init__(self, addr: tuple[str, int], *, ca: Path, cert: Path | None = None, key: Path | None = None,
+                 client_id: str = "", version: int = MQTT5, clean: bool = True,
+                 session_expiry: int | None = None, keepalive: int = 30, will: dict | None = None,
+                 connect_properties: dict | None = None):
+        import ssl
+
+        import paho.mqtt.client as mqtt
+
+        self.addr = addr
+        self.client_id = client_id
+        self.version = version
+        self.clean = clean
+        self.session_expiry = session_expiry
+        self.keepalive = keepalive
+        self.connect_properties = connect_properties or {}
+        self.connack: Connack | None = None
+        self.disconnect_info: Disconnect | None = None
+        self.error: BaseException | None = None
+        self._cond = threading.Condition()
+        self._subacks: dict[int, list[int]] = {}
+        self._unsubacks: dict[int, list[int]] = {}
+        self._pubacks: dict[int, int] = {}
+        self._messages: list[Message] = []
+        self.received: list[Message] = []  # everything ever received, in order
+        self._stop = threading.Event()
+        self._thread = None
+        protocol = mqtt.MQTTv5 if version == MQTT5 else mqtt.MQTTv311
+        kwargs = {"clean_session": clean} if version == MQTT311 else {}
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol,
+                                  reconnect_on_failure=False, **kwargs)
+        self.client.connect_timeout = 5.0
+        self.client.tls_set(ca_certs=str(ca), certfile=str(cert) if cert else None,
+                            keyfile=str(key) if key else None, cert_reqs=ssl.CERT_REQUIRED,
+                            tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        if will:
+            self.client.will_set(will["topic"], will.get("payload"), will.get("qos", 0), will.get("retain", False),
+                                 self._properties("WILLMESSAGE", will.get("properties")))
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_unsubscribe = self._on_unsubscribe
+        self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
+
+    # -- paho callbacks (network thread)
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if self.version == MQTT311:
+            code = _CONNACK_311.get(reason_code.getName(), 0xFF)
+        else:
+            code = reason_code.value
+        with self._cond:
+            self.connack = Connack(code, bool(flags.session_present), properties)
+            self._cond.notify_all()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        with self._cond:
+            if self.disconnect_info is None:
+                from_server = bool(flags.is_disconnect_packet_from_server)
+                reason = reason_code.value if from_server and reason_code is not None else None
+                self.disconnect_info = Disconnect(from_server, reason, time.monotonic())
+            self._cond.notify_all()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        with self._cond:
+            self._subacks[mid] = [rc.value for rc in reason_codes]
+            self._cond.notify_all()
+
+    def _on_unsubscribe(self, client, userdata, mid, reason_codes, properties):
+        with self._cond:
+            self._unsubacks[mid] = [rc.value for rc in reason_codes or []]
+            self._cond.notify_all()
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties):
+        with self._cond:
+            self._pubacks[mid] = reason_code.value if reason_code is not None else 0
+            self._cond.notify_all()
+
+    def _on_message(self, client, userdata, msg):
+        with self._cond:
+            message = Message(msg, time.monotonic())
+            self._messages.append(message)
+            self.received.append(message)
+            self._cond.notify_all()
+
+    def _run(self):
+        import paho.mqtt.client as mqtt
+
+        while not self._stop.is_set():
+            try:
+                rc = self.client.loop(timeout=0.05)
+            except Exception as exc:  # noqa: BLE001 - any failure ends the connection
+                with self._cond:
+                    self.error = self.error or exc
+                    if self.disconnect_info is None:
+                        self.disconnect_info = Disconnect(False, None, time.monotonic())
+                    self._cond.notify_all()
+                return
+            if rc != mqtt.MQTT_ERR_SUCCESS:
+                with self._cond:
+                    if self.disconnect_info is None:
+                        self.disconnect_info = Disconnect(False, None, time.monotonic())
+                    self._cond.notify_all()
+                return
+
+    def _properties(self, packet: str, values: dict | None):
+        if self.version != MQTT5 or not values:
+            return None
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+
+        props = Properties(getattr(PacketTypes, packet))
+        for name, value in values.items():
+            setattr(props, name, value)
+        return props
+
+    def _wait(self, predicate, timeout: float):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return value
+                self._cond.wait(min(left, 0.1))
+
+    # -- connection
+
+    def connect(self, timeout: float = 5.0) -> "MqttClient":
+        """Opens TCP + TLS, sends CONNECT and waits for the CONNACK or the end of the connection
+        (up to `timeout`). Never raises for a refused connection: look at `connack`, `error`,
+        `disconnect_info` (or use `connected`)."""
+        import paho.mqtt.client as mqtt
+
+        props = dict(self.connect_properties)
+        if self.session_expiry is not None:
+            props["SessionExpiryInterval"] = self.session_expiry
+        kwargs = {}
+        if self.version == MQTT5:
+            kwargs = {"clean_start": self.clean, "properties": self._properties("CONNECT", props)}
+        try:
+            rc = self.client.connect(self.addr[0], self.addr[1], keepalive=self.keepalive, **kwargs)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            self.error = exc
+            self.disconnect_info = Disconnect(False, None, time.monotonic())
+            return self
+        if rc != mqtt.MQTT_ERR_SUCCESS:
+            self.error = RuntimeError(f"paho connect returned {rc}")
+            self.disconnect_info = Disconnect(False, None, time.monotonic())
+            return self
+        self._thread = threading.Thread(target=self._run, name=f"mqtt-{self.client_id}", daemon=True)
+        self._thread.start()
+        self._wait(lambda: self.connack is not None or self.disconnect_info is not None, timeout)
+        return self
+
+    @property
+    def connected(self) -> bool:
+        return self.connack is not None and self.connack.reason == 0 and self.disconnect_info is None
+
+    def describe(self) -> str:
+        return (f"client {self.client_id!r} (MQTT {'5' if self.version == MQTT5 else '3.1.1'}): "
+                f"connack={self.connack}, disconnect={self.disconnect_info}, error={self.error!r}")
+
+    def expect_connected(self, timeout: float = 5.0) -> Connack:
+        if self.connack is None and self.disconnect_info is None:
+            self._wait(lambda: self.connack is not None or self.disconnect_info is not None, timeout)
+        assert self.connected, f"expected a successful CONNACK: {self.describe()}"
+        return self.connack
+
+    def expect_refused_at_tls(self, timeout: float = 5.0) -> None:
+        """The connection must end without any CONNACK (a failed TLS handshake; with TLS 1.3 the
+        client learns of the rejected certificate only when it next reads)."""
+        self._wait(lambda: self.disconnect_info is not None, timeout)
+        assert self.connack is None, f"expected the TLS handshake to fail, got a CONNACK: {self.describe()}"
+        assert self.disconnect_info is not None, f"connection still open after {timeout}s: {self.describe()}"
+
+    def wait_disconnected(self, timeout: float = 5.0) -> Disconnect:
+        self._wait(lambda: self.disconnect_info is not None, timeout)
+        assert self.disconnect_info is not None, f"still connected after {timeout}s: {self.describe()}"
+        return self.disconnect_info
+
+    def still_connected_after(self, seconds: float) -> bool:
+        self._wait(lambda: self.disconnect_info is not None, seconds)
+        return self.disconnect_info is None
+
+    def disconnect(self, timeout: float = 3.0) -> None:
+        """A clean MQTT DISCONNECT (no last will)."""
+        if self.connected:
+            self.client.disconnect()
+            self._wait(lambda: self.disconnect_info is not None, timeout)
+        self._halt()
+
+    def drop(self) -> None:
+        """Ends the connection without DISCONNECT, as a crashed device would (the TCP connection is
+        shut down under TLS, so the server sees the socket close)."""
+        self._halt()
+        sock = self.client.socket()
+        if sock is not None:
+            try:
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+            try:
+                socket.socket.close(sock)
+            except OSError:
+                pass
+
+    def _halt(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    def close(self) -> None:
+        """Teardown: a clean DISCONNECT if still connected, then stop the thread and the socket."""
+        try:
+            self.disconnect(timeout=1.0)
+        except Exception:  # noqa: BLE001 - best effort at teardown
+            pass
+        self._halt()
+        try:
+            self.client._sock_close()
+        except Exception:  # noqa: BLE001
+            pass
+
+    # -- subscribe / publish
+
+    def subscribe_nowait(self, *filters, qos: int = 1, options: dict | None = None,
+                         properties: dict | None = None) -> int:
+        from paho.mqtt.subscribeoptions import SubscribeOptions
+
+        if self.version == MQTT5:
+            items = [(f, SubscribeOptions(qos=qos, **(options or {}))) for f in filters]
+        else:
+            items = [(f, qos) for f in filters]
+        rc, mid = self.client.subscribe(items, properties=self._properties("SUBSCRIBE", properties))
+        assert rc == 0, f"paho could not send SUBSCRIBE ({rc}): {self.describe()}"
+        return mid
+
+    def suback(self, mid: int, timeout: float = 5.0) -> list[int] | None:
+        """The SUBACK's return/reason codes for `mid`, or None if none came within `timeout`."""
+        self._wait(lambda: mid in self._subacks or self.disconnect_info is not None, timeout)
+        return self._subacks.get(mid)
+
+    def subscribe(self, *filters, qos: int = 1, timeout: float = 5.0, **kwargs) -> list[int]:
+        """SUBSCRIBE and wait for the SUBACK; returns one code per filter."""
+        mid = self.subscribe_nowait(*filters, qos=qos, **kwargs)
+        codes = self.suback(mid, timeout)
+        assert codes is not None, f"no SUBACK within {timeout}s for {filters}: {self.describe()}"
+        assert len(codes) == len(filters), f"SUBACK has {len(codes)} codes for {len(filters)} filters: {codes}"
+        return codes
+
+    def unsubscribe(self, *filters, timeout: float = 5.0) -> list[int]:
+        """UNSUBSCRIBE and wait for the UNSUBACK (MQTT 3.1.1: an empty list of codes)."""
+        rc, mid = self.client.unsubscribe(list(filters))
+        assert rc == 0, f"paho could not send UNSUBSCRIBE ({rc}): {self.describe()}"
+        self._wait(lambda: mid in self._unsubacks or self.disconnect_info is not None, timeout)
+        assert mid in self._unsubacks, f"no UNSUBACK within {timeout}s for {filters}: {self.describe()}"
+        return self._unsubacks[mid]
+
+    def publish_nowait(self, topic: str, payload: bytes | str = b"", qos: int = 0, retain: bool = False,
+                       properties: dict | None = None) -> int:
+        info = self.client.publish(topic, payload, qos=qos, retain=retain,
+                                   properties=self._properties("PUBLISH", properties))
+        return info.mid
+
+    def puback(self, mid: int, timeout: float = 5.0) -> int | None:
+        """The PUBACK reason code (MQTT 3.1.1: 0) for `mid`, or None if none came in `timeout`."""
+        self._wait(lambda: mid in self._pubacks or self.disconnect_info is not None, timeout)
+        return self._pubacks.get(mid)
+
+    def publish(self, topic: str, payload: bytes | str = b"", qos: int = 1, retain: bool = False,
+                properties: dict | None = None, timeout: float = 5.0) -> int | None:
+        """PUBLISH; for QoS 1 waits for the PUBACK and returns its reason code (fails without one),
+        for QoS 0 returns None once paho has written the packet."""
+        mid = self.publish_nowait(topic, payload, qos=qos, retain=retain, properties=properties)
+        if qos == 0:
+            self._wait(lambda: mid in self._pubacks or self.disconnect_info is not None, timeout)
+            return None
+        code = self.puback(mid, timeout)
+        assert code is not None, f"no PUBACK within {timeout}s for {topic!r}: {self.describe()}"
+        return code
+
+    # -- receiving
+
+    def expect_message(self, topic: str | None = None, timeout: float = 5.0,
+                       payload: bytes | None = None) -> Message:
+        """Takes the first received message on `topic` (any topic if None, and with `payload` if
+        given) from the inbox, waiting up to `timeout`."""
+
+        def find():
+            for i, m in enumerate(self._messages):
+                if (topic is None or m.topic == topic) and (payload is None or m.payload == payload):
+                    return self._messages.pop(i)
+            return None
+
+        found = self._wait(find, timeout)
+        assert found is not None, (f"no message on {topic!r} within {timeout}s; inbox: {self._messages[:10]}; "
+                                   f"{self.describe()}")
+        return found
+
+    def inbox(self, topic: str | None = None) -> list[Message]:
+        with self._cond:
+            return [m for m in self._messages if topic is None or m.topic == topic]
+
+    def drain(self) -> list[Message]:
+        with self._cond:
+            out, self._messages = self._messages, []
+            return out
+
+
+# -- raw MQTT over TLS (for what a client library does not let a test do, e.g. stay silent)
+
+
+def tls_socket(addr: tuple[str, int], ca: Path, cert: Path | None, key: Path | None, timeout: float = 5.0):
+    import ssl
+
+    ctx = ssl.create_default_context(cafile=str(ca))
+    if cert is not None:
+        ctx.load_cert_chain(str(cert), str(key))
+    raw = socket.create_connection(addr, timeout=timeout)
+    return ctx.wrap_socket(raw, server_hostname=addr[0])
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n % 128, n // 128
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _mqtt_str(s: str | bytes) -> bytes:
+    data = s.encode() if isinstance(s, str) else s
+    return len(data).to_bytes(2, "big") + data
+
+
+def mqtt_connect_packet(client_id: str, keepalive: int, version: int = MQTT311, clean: bool = True) -> bytes:
+    body = _mqtt_str("MQTT") + bytes([version, 0x02 if clean else 0x00]) + keepalive.to_bytes(2, "big")
+    if version == MQTT5:
+        body += _varint(0)  # no properties
+    body += _mqtt_str(client_id)
+    return bytes([0x10]) + _varint(len(body)) + body
+
+
+PINGREQ = b"\xc0\x00"
+
+
+def read_mqtt_packet(sock, timeout: float) -> tuple[int, bytes] | None:
+    """(first byte, body) of the next packet, or None if the server closed the connection.
+    Raises TimeoutError if nothing arrives within `timeout`."""
+    import ssl
+
+    sock.settimeout(timeout)
+
+    def read_exact(n: int) -> bytes | None:
+        data = b""
+        while len(data) < n:
+            try:
+                chunk = sock.recv(n - len(data))
+            except (ConnectionResetError, ssl.SSLError, BrokenPipeError):
+                return None
+            except socket.timeout as exc:
+                raise TimeoutError from exc
+            if not chunk:
+                return None
+            data += chunk
+        return data
+
+    head = read_exact(1)
+    if head is None:
+        return None
+    length, shift = 0, 0
+    while True:
+        b = read_exact(1)
+        if b is None:
+            return None
+        length |= (b[0] & 0x7F) << shift
+        shift += 7
+        if not b[0] & 0x80:
+            break
+    body = read_exact(length) if length else b""
+    if body is None:
+        return None
+    return head[0], body
+
+
+# -- mosquitto command-line clients
+
+
+def mosquitto_client(name: str) -> str | None:
+    """Path of `mosquitto_pub` / `mosquitto_sub` (Debian's mosquitto-clients), or None."""
+    return shutil.which(name)

@@ -34,7 +34,7 @@ pub struct Message {
 pub enum Outbound {
     Deliver(Message),
     /// A packet of the protocol itself (acknowledgements, PINGRESP).
-    Packet(fleetward_mqtt::Packet),
+    Packet(Box<fleetward_mqtt::Packet>),
     /// Close the connection, telling MQTT 5 clients why.
     Close(ReasonCode),
 }

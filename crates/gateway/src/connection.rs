@@ -437,7 +437,7 @@ impl Conn {
     }
 
     fn send(&self, packet: Packet) {
-        let _ = self.tx.send(Outbound::Packet(packet));
+        let _ = self.tx.send(Outbound::Packet(Box::new(packet)));
     }
 
     fn close(&self, reason: ReasonCode) {
@@ -627,7 +627,7 @@ impl Conn {
                 .retained
                 .values()
                 .filter(|m| fleetward_mqtt::topic::matches(filter, &m.topic))
-                .filter(|m| !m.expires_at_ms.is_some_and(|t| t <= now))
+                .filter(|m| m.expires_at_ms.is_none_or(|t| t > now))
                 .cloned()
                 .collect()
         };

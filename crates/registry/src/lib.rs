@@ -34,6 +34,7 @@ use fleetward_model::Clock;
 use fleetward_store::Store;
 use serde_json::Value;
 
+pub use authorization::certificate_context;
 pub use error::{RegistryError, RegistryResult};
 pub use fleetward_model::Caller;
 pub use gateway::{DeviceIdentity, PolicySet, Refusal, ThingSnapshot};
