@@ -101,6 +101,37 @@ pub struct HistoryRecord {
     pub updates_json: String,
 }
 
+/// One entry of the device gateway's connection history.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ConnectionEvent {
+    pub account_id: String,
+    pub time_ms: i64,
+    /// What happened, e.g. `CONNECTED`, `DISCONNECTED`, `CONNECT_DENIED`.
+    pub kind: String,
+    pub client_id: String,
+    pub certificate_id: String,
+    /// Empty when the connection acts as no thing.
+    pub thing_name: String,
+    pub source_ip: String,
+    pub source_port: i64,
+    /// Why (disconnect reason, denial), free text; may be empty.
+    pub reason: String,
+}
+
+/// One metric value of a device (a thing, or a client id for unregistered devices).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Datapoint {
+    pub account_id: String,
+    pub thing_name: String,
+    /// e.g. `aws:num-messages-sent`, or a custom metric's name.
+    pub metric: String,
+    /// A dimension's name, or empty.
+    pub dimension: String,
+    pub time_ms: i64,
+    /// The value as JSON (`{"count": 3}`, `{"cidrs": [...]}`, ...).
+    pub value_json: String,
+}
+
 /// Persistence of every service. Implemented by [`SqliteStore`] and [`PgStore`].
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -194,6 +225,41 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes all history records of these findings in one transaction (retention deletes
     /// a finding's history with it); returns how many.
     async fn delete_history_of(&self, finding_seqs: &[i64]) -> Result<u64>;
+
+    // --- device events ---
+
+    /// Appends the events in one transaction.
+    async fn append_connection_events(&self, events: &[ConnectionEvent]) -> Result<()>;
+    /// Events of an account with `from_ms <= time <= to_ms`, in the order they were appended,
+    /// after the cursor (the `i64` returned with each event), at most `limit`.
+    async fn connection_events(
+        &self,
+        account_id: &str,
+        from_ms: i64,
+        to_ms: i64,
+        after_cursor: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, ConnectionEvent)>>;
+    /// Deletes events older than `before_ms`; returns how many.
+    async fn delete_connection_events_before(&self, before_ms: i64) -> Result<u64>;
+    /// Appends the datapoints in one transaction.
+    async fn append_datapoints(&self, points: &[Datapoint]) -> Result<()>;
+    /// Datapoints of one device, metric and dimension (empty for none) with
+    /// `from_ms <= time <= to_ms`, oldest first, after the cursor, at most `limit`.
+    #[allow(clippy::too_many_arguments)]
+    async fn datapoints(
+        &self,
+        account_id: &str,
+        thing_name: &str,
+        metric: &str,
+        dimension: &str,
+        from_ms: i64,
+        to_ms: i64,
+        after_cursor: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Datapoint)>>;
+    /// Deletes datapoints older than `before_ms`; returns how many.
+    async fn delete_datapoints_before(&self, before_ms: i64) -> Result<u64>;
 
     /// Takes this database's node lock, held until [`Store::close`] or drop, so that a
     /// second Fleetward process on the same database refuses to start: if another store

@@ -45,6 +45,22 @@ pub(crate) struct HistoryRow {
     pub record: crate::HistoryRecord,
 }
 
+/// Row of an event page: the cursor and the event.
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    pub cursor: i64,
+    #[sqlx(flatten)]
+    pub event: crate::ConnectionEvent,
+}
+
+/// Row of a datapoint page: the cursor and the datapoint.
+#[derive(sqlx::FromRow)]
+pub(crate) struct DatapointRow {
+    pub cursor: i64,
+    #[sqlx(flatten)]
+    pub point: crate::Datapoint,
+}
+
 /// Expands to `impl Store for $ty`; `$backend` is what `backend()` returns and
 /// `$placeholders` the [`Placeholders`](crate::sql::Placeholders) of batched statements.
 macro_rules! impl_store {
@@ -434,6 +450,113 @@ macro_rules! impl_store {
                 }
                 tx.commit().await?;
                 Ok(deleted)
+            }
+
+            async fn append_connection_events(
+                &self,
+                events: &[$crate::ConnectionEvent],
+            ) -> $crate::Result<()> {
+                if events.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.begin_write().await?;
+                for e in events {
+                    sqlx::query($crate::sql::EVENT_INSERT)
+                        .bind(&e.account_id)
+                        .bind(e.time_ms)
+                        .bind(&e.kind)
+                        .bind(&e.client_id)
+                        .bind(&e.certificate_id)
+                        .bind(&e.thing_name)
+                        .bind(&e.source_ip)
+                        .bind(e.source_port)
+                        .bind(&e.reason)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn connection_events(
+                &self,
+                account_id: &str,
+                from_ms: i64,
+                to_ms: i64,
+                after_cursor: i64,
+                limit: usize,
+            ) -> $crate::Result<Vec<(i64, $crate::ConnectionEvent)>> {
+                let rows: Vec<$crate::shared::EventRow> = sqlx::query_as($crate::sql::EVENT_PAGE)
+                    .bind(account_id)
+                    .bind(from_ms)
+                    .bind(to_ms)
+                    .bind(after_cursor)
+                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .fetch_all(self.reader())
+                    .await?;
+                Ok(rows.into_iter().map(|r| (r.cursor, r.event)).collect())
+            }
+
+            async fn delete_connection_events_before(&self, before_ms: i64) -> $crate::Result<u64> {
+                let done = sqlx::query($crate::sql::EVENT_PRUNE)
+                    .bind(before_ms)
+                    .execute(self.writer())
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn append_datapoints(&self, points: &[$crate::Datapoint]) -> $crate::Result<()> {
+                if points.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.begin_write().await?;
+                for p in points {
+                    sqlx::query($crate::sql::DATAPOINT_INSERT)
+                        .bind(&p.account_id)
+                        .bind(&p.thing_name)
+                        .bind(&p.metric)
+                        .bind(&p.dimension)
+                        .bind(p.time_ms)
+                        .bind(&p.value_json)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn datapoints(
+                &self,
+                account_id: &str,
+                thing_name: &str,
+                metric: &str,
+                dimension: &str,
+                from_ms: i64,
+                to_ms: i64,
+                after_cursor: i64,
+                limit: usize,
+            ) -> $crate::Result<Vec<(i64, $crate::Datapoint)>> {
+                let rows: Vec<$crate::shared::DatapointRow> =
+                    sqlx::query_as($crate::sql::DATAPOINT_PAGE)
+                        .bind(account_id)
+                        .bind(thing_name)
+                        .bind(metric)
+                        .bind(dimension)
+                        .bind(from_ms)
+                        .bind(to_ms)
+                        .bind(after_cursor)
+                        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                        .fetch_all(self.reader())
+                        .await?;
+                Ok(rows.into_iter().map(|r| (r.cursor, r.point)).collect())
+            }
+
+            async fn delete_datapoints_before(&self, before_ms: i64) -> $crate::Result<u64> {
+                let done = sqlx::query($crate::sql::DATAPOINT_PRUNE)
+                    .bind(before_ms)
+                    .execute(self.writer())
+                    .await?;
+                Ok(done.rows_affected())
             }
 
             async fn lock_node(&self) -> $crate::Result<()> {

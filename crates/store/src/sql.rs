@@ -90,6 +90,23 @@ pub const DOC_PAGE: &str = concat!(
 pub const DOC_DELETE: &str =
     "DELETE FROM documents WHERE account_id = $1 AND kind = $2 AND doc_key = $3";
 
+pub const EVENT_INSERT: &str = "INSERT INTO connection_events \
+     (account_id, time_ms, kind, client_id, certificate_id, thing_name, source_ip, source_port, reason) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+pub const EVENT_PAGE: &str = "SELECT event_id AS cursor, account_id, time_ms, kind, client_id, \
+     certificate_id, thing_name, source_ip, source_port, reason FROM connection_events \
+     WHERE account_id = $1 AND time_ms >= $2 AND time_ms <= $3 AND event_id > $4 \
+     ORDER BY event_id LIMIT $5";
+pub const EVENT_PRUNE: &str = "DELETE FROM connection_events WHERE time_ms < $1";
+pub const DATAPOINT_INSERT: &str = "INSERT INTO metric_datapoints \
+     (account_id, thing_name, metric, dimension, time_ms, value_json) VALUES ($1, $2, $3, $4, $5, $6)";
+pub const DATAPOINT_PAGE: &str = "SELECT datapoint_id AS cursor, account_id, thing_name, metric, \
+     dimension, time_ms, value_json FROM metric_datapoints \
+     WHERE account_id = $1 AND thing_name = $2 AND metric = $3 AND dimension = $4 \
+     AND time_ms >= $5 AND time_ms <= $6 AND datapoint_id > $7 \
+     ORDER BY time_ms, datapoint_id LIMIT $8";
+pub const DATAPOINT_PRUNE: &str = "DELETE FROM metric_datapoints WHERE time_ms < $1";
+
 pub const FINDINGS_SCAN: &str = concat!(
     "SELECT ",
     finding_columns!(),

@@ -994,3 +994,131 @@ pub async fn document_pages_follow_the_key_order(fx: Fixture) {
             .is_empty()
     );
 }
+
+fn event(
+    account: &str,
+    time_ms: i64,
+    kind: &str,
+    client: &str,
+) -> fleetward_store::ConnectionEvent {
+    fleetward_store::ConnectionEvent {
+        account_id: account.into(),
+        time_ms,
+        kind: kind.into(),
+        client_id: client.into(),
+        certificate_id: "ab".repeat(32),
+        thing_name: String::new(),
+        source_ip: "192.0.2.7".into(),
+        source_port: 50_123,
+        reason: String::new(),
+    }
+}
+
+pub async fn connection_events_page_and_prune(fx: Fixture) {
+    let s = &fx.store;
+    let events: Vec<_> = (0..5)
+        .map(|i| {
+            event(
+                "111111111111",
+                1_000 + i * 10,
+                "CONNECTED",
+                &format!("c{i}"),
+            )
+        })
+        .chain([event("222222222222", 1_020, "CONNECTED", "other")])
+        .collect();
+    s.append_connection_events(&events).await.expect("append");
+    s.append_connection_events(&[]).await.expect("empty append");
+    let window = s
+        .connection_events("111111111111", 1_010, 1_030, 0, 10)
+        .await
+        .expect("window");
+    let clients: Vec<_> = window.iter().map(|(_, e)| e.client_id.as_str()).collect();
+    assert_eq!(
+        clients,
+        ["c1", "c2", "c3"],
+        "only the account's events in the window"
+    );
+    assert_eq!(window[0].1, events[1], "events round-trip exactly");
+    let first = s
+        .connection_events("111111111111", 0, i64::MAX, 0, 2)
+        .await
+        .expect("page 1");
+    let next = s
+        .connection_events("111111111111", 0, i64::MAX, first[1].0, 10)
+        .await
+        .expect("page 2");
+    assert_eq!(first.len() + next.len(), 5);
+    assert_eq!(next[0].1.client_id, "c2");
+    assert_eq!(
+        s.delete_connection_events_before(1_020)
+            .await
+            .expect("prune"),
+        2
+    );
+    assert_eq!(
+        s.connection_events("111111111111", 0, i64::MAX, 0, 10)
+            .await
+            .expect("after prune")
+            .len(),
+        3
+    );
+}
+
+pub async fn datapoints_by_device_metric_and_time(fx: Fixture) {
+    use fleetward_store::Datapoint;
+    let s = &fx.store;
+    let point = |thing: &str, metric: &str, dimension: &str, time_ms: i64, value: &str| Datapoint {
+        account_id: "111111111111".into(),
+        thing_name: thing.into(),
+        metric: metric.into(),
+        dimension: dimension.into(),
+        time_ms,
+        value_json: value.into(),
+    };
+    // Appended out of time order: reads come back oldest first.
+    let points = vec![
+        point("t1", "aws:num-messages-sent", "", 300, r#"{"count":3}"#),
+        point("t1", "aws:num-messages-sent", "", 100, r#"{"count":1}"#),
+        point(
+            "t1",
+            "aws:num-messages-sent",
+            "TopicFilter",
+            200,
+            r#"{"count":9}"#,
+        ),
+        point("t2", "aws:num-messages-sent", "", 200, r#"{"count":5}"#),
+        point("t1", "aws:message-byte-size", "", 200, r#"{"number":10}"#),
+    ];
+    s.append_datapoints(&points).await.expect("append");
+    let got = s
+        .datapoints(
+            "111111111111",
+            "t1",
+            "aws:num-messages-sent",
+            "",
+            0,
+            1_000,
+            0,
+            10,
+        )
+        .await
+        .expect("read");
+    let values: Vec<_> = got.iter().map(|(_, p)| p.value_json.as_str()).collect();
+    assert_eq!(values, [r#"{"count":1}"#, r#"{"count":3}"#]);
+    let windowed = s
+        .datapoints(
+            "111111111111",
+            "t1",
+            "aws:num-messages-sent",
+            "",
+            150,
+            1_000,
+            0,
+            10,
+        )
+        .await
+        .expect("window");
+    assert_eq!(windowed.len(), 1);
+    assert_eq!(s.delete_datapoints_before(250).await.expect("prune"), 4);
+}

@@ -56,4 +56,6 @@ conformance!(
     node_lock_is_exclusive,
     write_documents_is_one_transaction,
     document_pages_follow_the_key_order,
+    connection_events_page_and_prune,
+    datapoints_by_device_metric_and_time,
 );
