@@ -112,7 +112,12 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let (things, certificates) = registry.counts();
     tracing::info!(things, certificates, "Registry loaded.");
     let tls = fleetward_gateway::server_config(&ca, registry.clone(), Arc::new(SystemClock))?;
-    let gateway = Gateway::new(registry.clone(), clock.clone(), GatewayConfig::default());
+    let gateway = Gateway::new(
+        registry.clone(),
+        store.clone(),
+        clock.clone(),
+        GatewayConfig::default(),
+    );
     tokio::spawn(gateway.serve(mqtt_listener, tls));
 
     let state = AppState {

@@ -39,6 +39,11 @@ impl ConnectionAuth {
         }
     }
 
+    /// The thing this connection acts as, if any.
+    pub fn thing_name(&self) -> Option<&str> {
+        self.policies.thing.as_ref().map(|t| t.name.as_str())
+    }
+
     fn refresh(&mut self) {
         if self.policies.generation != self.registry.generation() {
             self.policies = self.registry.policy_set(&self.identity, &self.client_id);

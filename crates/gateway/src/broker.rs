@@ -50,6 +50,9 @@ pub struct SubOptions {
 /// A session's live connection.
 pub struct LiveConnection {
     pub id: u64,
+    /// Set by whoever closes the connection from outside (takeover, revocation), so its
+    /// disconnect is recorded with the right reason.
+    pub close_reason: Arc<std::sync::OnceLock<&'static str>>,
     pub tx: mpsc::UnboundedSender<Outbound>,
     pub auth: Arc<Mutex<ConnectionAuth>>,
 }

@@ -17,6 +17,8 @@ use fleetward_policy::{Action, ConnectContext};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
+use fleetward_store::ConnectionEvent;
+
 use crate::auth::ConnectionAuth;
 use crate::broker::{BrokerState, LiveConnection, Message, Outbound, Session, SubOptions};
 use crate::gateway::Gateway;
@@ -31,8 +33,9 @@ const TOPIC_ALIAS_MAXIMUM: u16 = 16;
 enum Ending {
     /// DISCONNECT from the client; `true` if it asked for its will to be sent (MQTT 5 0x04).
     Graceful { send_will: bool },
-    /// Network error, keep-alive timeout, protocol error, takeover or revocation.
-    Abrupt,
+    /// Network error, keep-alive timeout, protocol error, takeover or revocation; the
+    /// reason as AWS IoT's lifecycle events name it.
+    Abrupt(&'static str),
 }
 
 struct Conn {
@@ -109,6 +112,19 @@ where
         clean_session: connect.clean_start,
         keep_alive_secs: connect.keep_alive,
     };
+    let recorder = gateway.recorder.clone();
+    let thing_name = auth.thing_name().unwrap_or_default().to_string();
+    let lifecycle = |kind: &str, reason: &str| ConnectionEvent {
+        account_id: identity.account_id.clone(),
+        time_ms: gateway.clock.now_ms(),
+        kind: kind.to_string(),
+        client_id: client_id.clone(),
+        certificate_id: cert_id.to_string(),
+        thing_name: thing_name.clone(),
+        source_ip: peer.ip().to_string(),
+        source_port: i64::from(peer.port()),
+        reason: reason.to_string(),
+    };
     if !auth.allows(
         Action::Connect,
         "client",
@@ -117,6 +133,7 @@ where
         Some(connect_context),
     ) {
         tracing::info!(client_id, certificate_id = %cert_id, "iot:Connect denied.");
+        recorder.event(lifecycle("CONNECT_DENIED", "AUTHORIZATION_ERROR"));
         let _ = send_now(
             &mut writer,
             version,
@@ -142,6 +159,7 @@ where
     let connection_id = gateway.next_connection_id();
     let account = identity.account_id.clone();
     let expiry_ms = session_expiry_ms(&gateway, &connect);
+    let close_reason = Arc::new(std::sync::OnceLock::new());
     let session_present = attach_session(
         &gateway,
         &account,
@@ -150,6 +168,7 @@ where
         persistent,
         LiveConnection {
             id: connection_id,
+            close_reason: close_reason.clone(),
             tx: tx.clone(),
             auth: auth.clone(),
         },
@@ -180,6 +199,7 @@ where
         return;
     }
     tracing::debug!(client_id, %peer, version = ?version, "MQTT client connected.");
+    recorder.event(lifecycle("CONNECTED", ""));
     let writer_task = tokio::spawn(write_loop(writer, rx, version));
     flush_queue(&gateway, &account, &client_id);
 
@@ -187,7 +207,7 @@ where
         gateway: gateway.clone(),
         version,
         account,
-        client_id,
+        client_id: client_id.clone(),
         connection_id,
         auth,
         tx,
@@ -199,10 +219,11 @@ where
         secs => Some(Duration::from_millis(u64::from(secs) * 1500)),
     };
     let ending = conn.packet_loop(&mut reader, &mut buf, keep_alive).await;
-    let send_will = match ending {
-        Ending::Graceful { send_will } => send_will,
-        Ending::Abrupt => true,
+    let (send_will, reason) = match ending {
+        Ending::Graceful { send_will } => (send_will, "CLIENT_INITIATED_DISCONNECT"),
+        Ending::Abrupt(reason) => (true, *close_reason.get().unwrap_or(&reason)),
     };
+    recorder.event(lifecycle("DISCONNECTED", reason));
     if send_will && let Some(will) = connect.will {
         conn.publish_will(will);
     }
@@ -278,6 +299,7 @@ fn attach_session(
     {
         // MQTT-3.1.4-3: the older connection is closed, its client told why.
         tracing::info!(client_id, "Client id taken over by a new connection.");
+        let _ = previous.close_reason.set("DUPLICATE_CLIENTID");
         let _ = previous
             .tx
             .send(Outbound::Close(ReasonCode::SessionTakenOver));
@@ -393,23 +415,23 @@ impl Conn {
                     Ok(result) => result,
                     Err(_) => {
                         self.close(ReasonCode::KeepAliveTimeout);
-                        return Ending::Abrupt;
+                        return Ending::Abrupt("MQTT_KEEP_ALIVE_TIMEOUT");
                     }
                 },
                 None => read.await,
             };
             let packet = match packet {
                 Ok(Some(packet)) => packet,
-                Ok(None) => return Ending::Abrupt,
+                Ok(None) => return Ending::Abrupt("CONNECTION_LOST"),
                 Err(code) => {
                     self.close(code);
-                    return Ending::Abrupt;
+                    return Ending::Abrupt("CLIENT_ERROR");
                 }
             };
             match packet {
                 Packet::Publish(publish) => {
                     if !self.on_publish(publish) {
-                        return Ending::Abrupt;
+                        return Ending::Abrupt("CLIENT_ERROR");
                     }
                 }
                 Packet::Subscribe(subscribe) => self.on_subscribe(subscribe),
@@ -426,7 +448,7 @@ impl Conn {
                 // A second CONNECT (MQTT-3.1.0-2), QoS 2 flows, AUTH: not supported.
                 _ => {
                     self.close(ReasonCode::ProtocolError);
-                    return Ending::Abrupt;
+                    return Ending::Abrupt("CLIENT_ERROR");
                 }
             }
         }
@@ -493,6 +515,17 @@ impl Conn {
             return self.refuse_publish(&publish, ReasonCode::NotAuthorized);
         }
         let now = self.now();
+        if topic.starts_with("$aws/things/")
+            && crate::reports::handle(&self.gateway, &self.account, &topic, &publish.payload, now)
+        {
+            if publish.qos == QoS::AtLeastOnce {
+                self.send(Packet::PubAck(PubReply {
+                    packet_id: publish.packet_id,
+                    ..PubReply::default()
+                }));
+            }
+            return true;
+        }
         let message = Message {
             topic,
             payload: publish.payload,

@@ -8,7 +8,11 @@ use fleetward_model::Clock;
 use fleetward_registry::Registry;
 use tokio::net::TcpListener;
 
+use fleetward_device_report::{LastAccepted, ThrottlePolicy};
+use fleetward_store::Store;
+
 use crate::broker::{Broker, Outbound};
+use crate::events::Recorder;
 
 /// Settings of the gateway.
 #[derive(Debug, Clone)]
@@ -18,6 +22,8 @@ pub struct GatewayConfig {
     pub session_expiry_ms: i64,
     /// How long a new connection may take to send CONNECT.
     pub connect_timeout_ms: u64,
+    /// Device Defender metrics reports faster than this per device are throttled.
+    pub report_throttle: ThrottlePolicy,
 }
 
 impl Default for GatewayConfig {
@@ -25,6 +31,7 @@ impl Default for GatewayConfig {
         Self {
             session_expiry_ms: 3_600_000,
             connect_timeout_ms: 10_000,
+            report_throttle: ThrottlePolicy::default(),
         }
     }
 }
@@ -34,16 +41,26 @@ pub struct Gateway {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) broker: Broker,
     pub(crate) config: GatewayConfig,
+    pub(crate) recorder: Recorder,
+    /// The last accepted metrics report of each (account, thing).
+    pub(crate) reports: std::sync::Mutex<std::collections::HashMap<(String, String), LastAccepted>>,
     next_connection: AtomicU64,
 }
 
 impl Gateway {
-    pub fn new(registry: Arc<Registry>, clock: Arc<dyn Clock>, config: GatewayConfig) -> Arc<Self> {
+    pub fn new(
+        registry: Arc<Registry>,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: GatewayConfig,
+    ) -> Arc<Self> {
         Arc::new(Self {
             registry,
             clock,
             broker: Broker::default(),
             config,
+            recorder: Recorder::start(store),
+            reports: Default::default(),
             next_connection: AtomicU64::new(1),
         })
     }
@@ -112,6 +129,7 @@ impl Gateway {
                 if let Some(id) = cert_id
                     && self.registry.identify(&id, now).is_err()
                 {
+                    let _ = connection.close_reason.set("SERVER_INITIATED_DISCONNECT");
                     let _ = connection
                         .tx
                         .send(Outbound::Close(fleetward_mqtt::ReasonCode::NotAuthorized));

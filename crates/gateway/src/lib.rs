@@ -5,8 +5,10 @@
 mod auth;
 mod broker;
 mod connection;
+mod events;
 mod gateway;
 mod limits;
+mod reports;
 mod subscriptions;
 mod tls;
 

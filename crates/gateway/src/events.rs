@@ -1,0 +1,68 @@
+//! The gateway's durable records: connection history (audit reads it) and metric datapoints
+//! (Device Defender reports now; detect later). Both are written by a background task in
+//! batches, so recording never waits on the database; a batch is committed within
+//! [`FLUSH_EVERY`] of the event.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fleetward_store::{ConnectionEvent, Datapoint, Store};
+use tokio::sync::mpsc;
+
+/// How long a recorded event may wait for its batch.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
+const MAX_BATCH: usize = 1_000;
+
+enum Record {
+    Event(ConnectionEvent),
+    Datapoint(Datapoint),
+}
+
+/// The handle connections record through.
+#[derive(Clone)]
+pub struct Recorder {
+    tx: mpsc::UnboundedSender<Record>,
+}
+
+impl Recorder {
+    pub fn start(store: Arc<dyn Store>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_forever(store, rx));
+        Self { tx }
+    }
+
+    pub fn event(&self, event: ConnectionEvent) {
+        let _ = self.tx.send(Record::Event(event));
+    }
+
+    pub fn datapoint(&self, point: Datapoint) {
+        let _ = self.tx.send(Record::Datapoint(point));
+    }
+}
+
+async fn write_forever(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Record>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        let deadline = tokio::time::Instant::now() + FLUSH_EVERY;
+        while batch.len() < MAX_BATCH {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(record)) => batch.push(record),
+                _ => break,
+            }
+        }
+        let mut events = Vec::new();
+        let mut points = Vec::new();
+        for record in batch {
+            match record {
+                Record::Event(e) => events.push(e),
+                Record::Datapoint(p) => points.push(p),
+            }
+        }
+        if let Err(e) = store.append_connection_events(&events).await {
+            tracing::error!(error = %e, lost = events.len(), "Cannot record connection events.");
+        }
+        if let Err(e) = store.append_datapoints(&points).await {
+            tracing::error!(error = %e, lost = points.len(), "Cannot record metric datapoints.");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Device Defender metrics reports (`$aws/things/THING/defender/metrics/json|cbor`): parse,
+//! answer on `.../accepted` or `.../rejected` as AWS does, and store the accepted values as
+//! the thing's device-side datapoints.
+
+use std::sync::{Arc, PoisonError};
+
+use bytes::Bytes;
+use fleetward_device_report::{LastAccepted, MetricValue, datapoints, handle_report};
+use fleetward_mqtt::{Properties, QoS};
+use fleetward_store::Datapoint;
+use serde_json::json;
+
+use crate::broker::Message;
+use crate::gateway::Gateway;
+
+/// Handles a publish to a report topic; `false` if `topic` is not one.
+pub fn handle(gateway: &Gateway, account: &str, topic: &str, payload: &[u8], now_ms: i64) -> bool {
+    let Some((thing, _)) = fleetward_device_report::parse_report_topic(topic) else {
+        return false;
+    };
+    let key = (account.to_string(), thing.to_string());
+    let last = gateway
+        .reports
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+        .copied();
+    let Some(outcome) = handle_report(
+        topic,
+        payload,
+        last,
+        &gateway.config.report_throttle,
+        now_ms,
+    ) else {
+        return false;
+    };
+    match &outcome.result {
+        Ok(report) => {
+            gateway
+                .reports
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(
+                    key,
+                    LastAccepted {
+                        report_id: report.report_id,
+                        at_ms: now_ms,
+                    },
+                );
+            for (metric, value) in datapoints(report) {
+                gateway.recorder.datapoint(Datapoint {
+                    account_id: account.to_string(),
+                    thing_name: outcome.thing.clone(),
+                    metric,
+                    dimension: String::new(),
+                    time_ms: now_ms,
+                    value_json: value_json(&value),
+                });
+            }
+        }
+        Err(error) => {
+            tracing::debug!(
+                thing = outcome.thing,
+                code = error.code,
+                message = error.message,
+                "Metrics report rejected."
+            );
+        }
+    }
+    let reply = Message {
+        topic: outcome.reply_topic.as_str().into(),
+        payload: Bytes::from(outcome.reply_payload),
+        qos: QoS::AtLeastOnce,
+        retain: false,
+        properties: Arc::new(Properties::default()),
+        expires_at_ms: None,
+    };
+    gateway.broker.route(account, None, &reply, now_ms);
+    true
+}
+
+/// A value in the shape of Device Defender's `MetricValue` (count, number, numbers, ports,
+/// cidrs, strings).
+fn value_json(value: &MetricValue) -> String {
+    let v = match value {
+        MetricValue::Count(n) => json!({"count": n}),
+        MetricValue::Number(x) => json!({"number": x}),
+        MetricValue::Numbers(xs) => json!({"numbers": xs}),
+        MetricValue::Ports(ports) => json!({"ports": ports}),
+        MetricValue::Ips(ips) => {
+            json!({"cidrs": ips.iter().map(|ip| ip.to_string()).collect::<Vec<_>>()})
+        }
+        MetricValue::Strings(s) => json!({"strings": s}),
+    };
+    v.to_string()
+}
