@@ -13,6 +13,7 @@ mod error;
 mod gateway;
 mod groups;
 mod input;
+mod metric_values;
 mod misc;
 mod names;
 mod paging;

@@ -90,6 +90,8 @@ pub enum Operation {
     // ---- Endpoint and tags ----
     DescribeEndpoint,
     TagResource,
+    // ---- Device Defender (detect) ----
+    ListMetricValues,
     UntagResource,
     ListTagsForResource,
 }
@@ -233,6 +235,7 @@ pub async fn dispatch(
         GetLoggingOptions => registry.handle_get_logging_options(caller, &input).await,
         DescribeEndpoint => registry.handle_describe_endpoint(caller, &input).await,
         TagResource => registry.handle_tag_resource(caller, &input).await,
+        ListMetricValues => registry.handle_list_metric_values(caller, &input).await,
         UntagResource => registry.handle_untag_resource(caller, &input).await,
         ListTagsForResource => registry.handle_list_tags_for_resource(caller, &input).await,
     };

@@ -33,6 +33,21 @@ macro_rules! route {
 
 const ROUTES: &[Route] = &[
     route!(
+        ListMetricValues,
+        "GET",
+        "/metric-values",
+        &[
+            q("thingName", "thingName", String),
+            q("metricName", "metricName", String),
+            q("dimensionName", "dimensionName", String),
+            q("dimensionValueOperator", "dimensionValueOperator", String),
+            q("startTime", "startTime", String),
+            q("endTime", "endTime", String),
+            q("maxResults", "maxResults", Integer),
+            q("nextToken", "nextToken", String)
+        ]
+    ),
+    route!(
         ListThings,
         "GET",
         "/things",
@@ -428,7 +443,7 @@ mod tests {
         for r in ROUTES {
             assert!(seen.insert(r.operation), "{} twice", r.name);
         }
-        assert_eq!(seen.len(), 70);
+        assert_eq!(seen.len(), 71);
     }
 
     #[test]
