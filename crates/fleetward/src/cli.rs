@@ -64,6 +64,10 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub server_names: Vec<String>,
+    /// How often the gateway writes cloud-side device metrics as datapoints, in seconds
+    /// (Device Defender's period is 300).
+    #[arg(long, default_value_t = 300, env = "FLEETWARD_METRICS_PERIOD_SECS")]
+    pub metrics_period_secs: u64,
 }
 
 #[derive(Args)]

@@ -116,7 +116,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         registry.clone(),
         store.clone(),
         clock.clone(),
-        GatewayConfig::default(),
+        GatewayConfig {
+            metrics_period_ms: args.metrics_period_secs.max(1) * 1000,
+            ..GatewayConfig::default()
+        },
     );
     tokio::spawn(gateway.serve(mqtt_listener, tls));
 

@@ -14,6 +14,7 @@ use fleetward_policy::Action;
 use tokio::sync::mpsc;
 
 use crate::auth::ConnectionAuth;
+use crate::metrics::{Count, DeviceKey, Meter};
 use crate::subscriptions::{SharedGroup, SubscriptionTree};
 
 /// A message on its way to subscribers.
@@ -55,6 +56,8 @@ pub struct LiveConnection {
     pub close_reason: Arc<std::sync::OnceLock<&'static str>>,
     pub tx: mpsc::UnboundedSender<Outbound>,
     pub auth: Arc<Mutex<ConnectionAuth>>,
+    /// Whose metrics this connection's messages count towards.
+    pub device: Arc<DeviceKey>,
 }
 
 /// MQTT session state, kept while connected and, for persistent sessions, after.
@@ -101,6 +104,7 @@ impl Broker {
     /// sessions it reached.
     pub fn route(
         &self,
+        meter: &Meter,
         account: &str,
         sender: Option<&str>,
         message: &Message,
@@ -146,7 +150,7 @@ impl Broker {
             // Retain is set only when a retained message is sent because of a new
             // subscription (MQTT-3.3.1-9), unless the subscriber asked to keep it.
             copy.retain = false;
-            if deliver(session, copy, now_ms) {
+            if deliver(meter, session, copy, now_ms) {
                 reached += 1;
             }
         }
@@ -156,7 +160,7 @@ impl Broker {
 
 /// Hands a message to a session: to its connection if it has one and may receive it, else
 /// to its queue if it is persistent and the message is QoS 1.
-pub fn deliver(session: &mut Session, message: Message, now_ms: i64) -> bool {
+pub fn deliver(meter: &Meter, session: &mut Session, message: Message, now_ms: i64) -> bool {
     if let Some(connection) = &session.connection {
         let allowed = connection
             .auth
@@ -164,8 +168,10 @@ pub fn deliver(session: &mut Session, message: Message, now_ms: i64) -> bool {
             .unwrap_or_else(PoisonError::into_inner)
             .allows(Action::Receive, "topic", &message.topic, now_ms, None);
         if !allowed {
+            meter.count(&connection.device, Count::AuthorizationFailure);
             return false;
         }
+        meter.count(&connection.device, Count::MessageReceived);
         return connection.tx.send(Outbound::Deliver(message)).is_ok();
     }
     if session.persistent && message.qos == QoS::AtLeastOnce {

@@ -25,6 +25,7 @@ use crate::gateway::Gateway;
 use crate::limits::{
     MAX_CLIENT_ID_BYTES, MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, topic_within_limits,
 };
+use crate::metrics::{Count, DeviceKey};
 
 /// Topic aliases a client may use (MQTT 5 Topic Alias Maximum in our CONNACK).
 const TOPIC_ALIAS_MAXIMUM: u16 = 16;
@@ -47,6 +48,7 @@ struct Conn {
     auth: Arc<Mutex<ConnectionAuth>>,
     tx: mpsc::UnboundedSender<Outbound>,
     aliases: HashMap<u16, Arc<str>>,
+    device: Arc<DeviceKey>,
 }
 
 pub async fn run<S>(gateway: Arc<Gateway>, stream: S, peer: SocketAddr, cert_der: Vec<u8>)
@@ -114,6 +116,16 @@ where
     };
     let recorder = gateway.recorder.clone();
     let thing_name = auth.thing_name().unwrap_or_default().to_string();
+    // Metrics count per thing, or per client id for a device that acts as no thing.
+    let device: Arc<DeviceKey> = Arc::new((
+        identity.account_id.clone(),
+        if thing_name.is_empty() {
+            client_id.clone()
+        } else {
+            thing_name.clone()
+        },
+    ));
+    gateway.meter.count(&device, Count::ConnectionAttempt);
     let lifecycle = |kind: &str, reason: &str| ConnectionEvent {
         account_id: identity.account_id.clone(),
         time_ms: gateway.clock.now_ms(),
@@ -134,6 +146,7 @@ where
     ) {
         tracing::info!(client_id, certificate_id = %cert_id, "iot:Connect denied.");
         recorder.event(lifecycle("CONNECT_DENIED", "AUTHORIZATION_ERROR"));
+        gateway.meter.count(&device, Count::AuthorizationFailure);
         let _ = send_now(
             &mut writer,
             version,
@@ -167,6 +180,7 @@ where
         connect.clean_start,
         persistent,
         LiveConnection {
+            device: device.clone(),
             id: connection_id,
             close_reason: close_reason.clone(),
             tx: tx.clone(),
@@ -200,6 +214,9 @@ where
     }
     tracing::debug!(client_id, %peer, version = ?version, "MQTT client connected.");
     recorder.event(lifecycle("CONNECTED", ""));
+    gateway
+        .meter
+        .connected(&device, peer.ip(), gateway.clock.now_ms(), &recorder);
     let writer_task = tokio::spawn(write_loop(writer, rx, version));
     flush_queue(&gateway, &account, &client_id);
 
@@ -212,6 +229,7 @@ where
         auth,
         tx,
         aliases: HashMap::new(),
+        device: device.clone(),
     };
     let keep_alive = match connect.keep_alive {
         0 => None,
@@ -224,6 +242,7 @@ where
         Ending::Abrupt(reason) => (true, *close_reason.get().unwrap_or(&reason)),
     };
     recorder.event(lifecycle("DISCONNECTED", reason));
+    gateway.meter.disconnected(&device, gateway.clock.now_ms());
     if send_will && let Some(will) = connect.will {
         conn.publish_will(will);
     }
@@ -397,7 +416,7 @@ fn flush_queue(gateway: &Gateway, account: &str, client_id: &str) {
         if message.expires_at_ms.is_some_and(|t| t <= now) {
             continue;
         }
-        crate::broker::deliver(session, message, now);
+        crate::broker::deliver(&gateway.meter, session, message, now);
     }
 }
 
@@ -511,10 +530,19 @@ impl Conn {
         let allowed = self.allows(Action::Publish, "topic", &topic)
             && (!publish.retain || self.allows(Action::RetainPublish, "topic", &topic));
         if !allowed {
+            self.gateway
+                .meter
+                .count(&self.device, Count::AuthorizationFailure);
             tracing::debug!(client_id = self.client_id, topic = %topic, "iot:Publish denied.");
             return self.refuse_publish(&publish, ReasonCode::NotAuthorized);
         }
         let now = self.now();
+        self.gateway.meter.count(
+            &self.device,
+            Count::MessageSent {
+                bytes: publish.payload.len(),
+            },
+        );
         if topic.starts_with("$aws/things/")
             && crate::reports::handle(&self.gateway, &self.account, &topic, &publish.payload, now)
         {
@@ -548,9 +576,13 @@ impl Conn {
                     .insert(message.topic.to_string(), message.clone());
             }
         }
-        self.gateway
-            .broker
-            .route(&self.account, Some(&self.client_id), &message, now);
+        self.gateway.broker.route(
+            &self.gateway.meter,
+            &self.account,
+            Some(&self.client_id),
+            &message,
+            now,
+        );
         if message.qos == QoS::AtLeastOnce {
             self.send(Packet::PubAck(PubReply {
                 packet_id: publish.packet_id,
@@ -594,6 +626,9 @@ impl Conn {
                 continue;
             }
             if !self.allows(Action::Subscribe, "topicfilter", &sub.filter) {
+                self.gateway
+                    .meter
+                    .count(&self.device, Count::AuthorizationFailure);
                 codes.push(ReasonCode::NotAuthorized);
                 continue;
             }
@@ -727,9 +762,13 @@ impl Conn {
                 .retained
                 .insert(message.topic.to_string(), message.clone());
         }
-        self.gateway
-            .broker
-            .route(&self.account, Some(&self.client_id), &message, now);
+        self.gateway.broker.route(
+            &self.gateway.meter,
+            &self.account,
+            Some(&self.client_id),
+            &message,
+            now,
+        );
     }
 }
 

@@ -13,6 +13,7 @@ use fleetward_store::Store;
 
 use crate::broker::{Broker, Outbound};
 use crate::events::Recorder;
+use crate::metrics::Meter;
 
 /// Settings of the gateway.
 #[derive(Debug, Clone)]
@@ -24,6 +25,8 @@ pub struct GatewayConfig {
     pub connect_timeout_ms: u64,
     /// Device Defender metrics reports faster than this per device are throttled.
     pub report_throttle: ThrottlePolicy,
+    /// How often cloud-side metric counters become datapoints (Device Defender: 5 minutes).
+    pub metrics_period_ms: u64,
 }
 
 impl Default for GatewayConfig {
@@ -32,6 +35,7 @@ impl Default for GatewayConfig {
             session_expiry_ms: 3_600_000,
             connect_timeout_ms: 10_000,
             report_throttle: ThrottlePolicy::default(),
+            metrics_period_ms: 300_000,
         }
     }
 }
@@ -42,6 +46,7 @@ pub struct Gateway {
     pub(crate) broker: Broker,
     pub(crate) config: GatewayConfig,
     pub(crate) recorder: Recorder,
+    pub(crate) meter: Meter,
     /// The last accepted metrics report of each (account, thing).
     pub(crate) reports: std::sync::Mutex<std::collections::HashMap<(String, String), LastAccepted>>,
     next_connection: AtomicU64,
@@ -60,6 +65,7 @@ impl Gateway {
             broker: Broker::default(),
             config,
             recorder: Recorder::start(store),
+            meter: Meter::default(),
             reports: Default::default(),
             next_connection: AtomicU64::new(1),
         })
@@ -73,6 +79,7 @@ impl Gateway {
     pub async fn serve(self: Arc<Self>, listener: TcpListener, tls: Arc<rustls::ServerConfig>) {
         tokio::spawn(self.clone().close_revoked_forever());
         tokio::spawn(self.clone().expire_sessions_forever());
+        tokio::spawn(self.clone().flush_metrics_forever());
         let acceptor = tokio_rustls::TlsAcceptor::from(tls);
         loop {
             let (tcp, peer) = match listener.accept().await {
@@ -135,6 +142,16 @@ impl Gateway {
                         .send(Outbound::Close(fleetward_mqtt::ReasonCode::NotAuthorized));
                 }
             }
+        }
+    }
+
+    /// Turns each period's metric counters into datapoints.
+    async fn flush_metrics_forever(self: Arc<Self>) {
+        let period = std::time::Duration::from_millis(self.config.metrics_period_ms.max(1_000));
+        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            every.tick().await;
+            self.meter.flush(self.clock.now_ms(), &self.recorder);
         }
     }
 

@@ -8,6 +8,7 @@ mod connection;
 mod events;
 mod gateway;
 mod limits;
+mod metrics;
 mod reports;
 mod subscriptions;
 mod tls;

@@ -75,7 +75,9 @@ pub fn handle(gateway: &Gateway, account: &str, topic: &str, payload: &[u8], now
         properties: Arc::new(Properties::default()),
         expires_at_ms: None,
     };
-    gateway.broker.route(account, None, &reply, now_ms);
+    gateway
+        .broker
+        .route(&gateway.meter, account, None, &reply, now_ms);
     true
 }
 

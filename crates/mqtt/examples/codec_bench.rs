@@ -25,8 +25,15 @@ fn sample(version: ProtocolVersion) -> (Publish, Vec<u8>) {
         payload: Bytes::new(),
         ..Publish::default()
     };
-    let overhead = publish.encoded_len(version).unwrap();
-    publish.payload = Bytes::from(vec![b'x'; PACKET_SIZE - overhead]);
+    // The Remaining Length takes a second byte past 127, so fit the payload by trial.
+    let mut payload_len = PACKET_SIZE - publish.encoded_len(version).unwrap();
+    loop {
+        publish.payload = Bytes::from(vec![b'x'; payload_len]);
+        if publish.encoded_len(version).unwrap() <= PACKET_SIZE {
+            break;
+        }
+        payload_len -= 1;
+    }
     let mut wire = Vec::new();
     encode(&Packet::Publish(publish.clone()), version, &mut wire).unwrap();
     assert_eq!(wire.len(), PACKET_SIZE);
