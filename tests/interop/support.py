@@ -1135,6 +1135,7 @@ class MqttClient:
         self._pubacks: dict[int, int] = {}
         self._messages: list[Message] = []
         self.received: list[Message] = []  # everything ever received, in order
+        self.log: list[str] = []  # paho's own log, for failure messages
         self._stop = threading.Event()
         self._thread = None
         protocol = mqtt.MQTTv5 if version == MQTT5 else mqtt.MQTTv311
@@ -1154,6 +1155,7 @@ class MqttClient:
         self.client.on_unsubscribe = self._on_unsubscribe
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
+        self.client.on_log = self._on_log
 
     # -- paho callbacks (network thread)
 
@@ -1188,6 +1190,10 @@ class MqttClient:
         with self._cond:
             self._pubacks[mid] = reason_code.value if reason_code is not None else 0
             self._cond.notify_all()
+
+    def _on_log(self, client, userdata, level, text):
+        self.log.append(text[:300])
+        del self.log[:-12]
 
     def _on_message(self, client, userdata, msg):
         with self._cond:
@@ -1274,7 +1280,8 @@ class MqttClient:
 
     def describe(self) -> str:
         return (f"client {self.client_id!r} (MQTT {'5' if self.version == MQTT5 else '3.1.1'}): "
-                f"connack={self.connack}, disconnect={self.disconnect_info}, error={self.error!r}")
+                f"connack={self.connack}, disconnect={self.disconnect_info}, error={self.error!r}; "
+                f"paho log tail: {self.log[-6:]}")
 
     def expect_connected(self, timeout: float = 5.0) -> Connack:
         if self.connack is None and self.disconnect_info is None:

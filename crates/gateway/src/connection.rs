@@ -217,7 +217,7 @@ where
     gateway
         .meter
         .connected(&device, peer.ip(), gateway.clock.now_ms(), &recorder);
-    let writer_task = tokio::spawn(write_loop(writer, rx, version));
+    let writer_task = tokio::spawn(write_loop(writer, rx, version, gateway.clock.clone()));
     flush_queue(&gateway, &account, &client_id);
 
     let mut conn = Conn {
@@ -525,7 +525,9 @@ impl Conn {
             return self.refuse_publish(&publish, ReasonCode::TopicNameInvalid);
         }
         if publish.payload.len() > MAX_PAYLOAD_BYTES {
-            return self.refuse_publish(&publish, ReasonCode::PacketTooLarge);
+            // No PUBACK reason code says "too large": the connection is closed with 0x95.
+            self.close(ReasonCode::PacketTooLarge);
+            return false;
         }
         let allowed = self.allows(Action::Publish, "topic", &topic)
             && (!publish.retain || self.allows(Action::RetainPublish, "topic", &topic));
@@ -812,6 +814,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     mut writer: W,
     mut rx: mpsc::UnboundedReceiver<Outbound>,
     version: ProtocolVersion,
+    clock: Arc<dyn fleetward_model::Clock>,
 ) {
     let mut next_packet_id: u16 = 0;
     let mut out = Vec::with_capacity(8192);
@@ -824,6 +827,18 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                     let _ = encode(&packet, version, &mut out);
                 }
                 Outbound::Deliver(message) => {
+                    // MQTT 5 3.3.2.3.3: an expired message is not sent, and the interval
+                    // forwarded is what remains of it.
+                    let mut properties = (*message.properties).clone();
+                    if let Some(expires) = message.expires_at_ms {
+                        let remaining_ms = expires - clock.now_ms();
+                        if remaining_ms <= 0 {
+                            item = rx.try_recv().ok();
+                            continue;
+                        }
+                        properties.message_expiry_interval =
+                            Some(u32::try_from((remaining_ms + 999) / 1000).unwrap_or(u32::MAX));
+                    }
                     let packet_id = if message.qos == QoS::AtLeastOnce {
                         next_packet_id = next_packet_id.checked_add(1).unwrap_or(1);
                         next_packet_id
@@ -836,7 +851,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                         retain: message.retain,
                         topic: message.topic.to_string(),
                         packet_id,
-                        properties: (*message.properties).clone(),
+                        properties,
                         payload: message.payload,
                     };
                     let _ = encode(&Packet::Publish(publish), version, &mut out);

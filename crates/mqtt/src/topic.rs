@@ -1,7 +1,7 @@
 //! Topic names, topic filters and shared subscriptions (MQTT 5 §4.7, §4.8.2; MQTT 3.1.1
 //! §4.7). The rules are the same in both versions.
 //!
-//! [`matches`] compares one filter with one topic without allocating; indexing many
+//! [`matches()`] compares one filter with one topic without allocating; indexing many
 //! subscriptions is the broker's job.
 
 /// Longest topic name or filter: it travels as a UTF-8 Encoded String (MQTT-4.7.3-3).

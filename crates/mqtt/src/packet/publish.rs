@@ -2,7 +2,8 @@
 
 use bytes::{BufMut, Bytes};
 
-use super::{check_packet_id, read_packet_id};
+use super::{PacketType, check_packet_id, read_packet_id};
+use crate::codec::{total_len, write_packet};
 use crate::error::{DecodeError, EncodeError};
 use crate::property::{self, Context, Properties};
 use crate::topic::validate_topic_name;
@@ -128,17 +129,13 @@ impl Publish {
         out: &mut impl BufMut,
     ) -> Result<usize, EncodeError> {
         let body = self.body_len(version)?;
-        crate::codec::write_packet(
-            (super::PacketType::Publish as u8) << 4 | self.flags(),
-            body,
-            out,
-            |out| self.write(version, out),
-        )
+        let first_byte = (PacketType::Publish as u8) << 4 | self.flags();
+        write_packet(first_byte, body, out, |out| self.write(version, out))
     }
 
     /// The size [`Publish::encode`] would write, to compare with the receiver's Maximum
     /// Packet Size before sending (MQTT-3.1.2-24).
     pub fn encoded_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
-        crate::codec::total_len(self.body_len(version)?)
+        total_len(self.body_len(version)?)
     }
 }

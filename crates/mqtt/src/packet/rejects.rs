@@ -520,3 +520,88 @@ fn encode_refuses_what_the_version_cannot_say() {
     // 3.1.1 PUBACK has no reason code to carry.
     assert_eq!(enc(Packet::PubAck(bad_reason), V311), Ok(4));
 }
+
+#[test]
+fn encode_checks_property_values() {
+    use std::num::NonZeroU32;
+    let with = |properties: Properties| Publish {
+        topic: "t".into(),
+        properties,
+        ..Publish::default()
+    };
+    let too_big = with(Properties {
+        subscription_identifiers: vec![NonZeroU32::new(268_435_456).unwrap()],
+        ..Properties::default()
+    });
+    assert_eq!(
+        enc(too_big, V5),
+        Err(EncodeError::InvalidPropertyValue(
+            PropertyId::SubscriptionIdentifier
+        ))
+    );
+    let wild_response = with(Properties {
+        response_topic: Some("a/#".into()),
+        ..Properties::default()
+    });
+    assert_eq!(
+        enc(wild_response, V5),
+        Err(EncodeError::InvalidPropertyValue(PropertyId::ResponseTopic))
+    );
+    let qos2 = ConnAck {
+        properties: Properties {
+            maximum_qos: Some(QoS::ExactlyOnce),
+            ..Properties::default()
+        },
+        ..ConnAck::default()
+    };
+    assert_eq!(
+        enc(qos2, V5),
+        Err(EncodeError::InvalidPropertyValue(PropertyId::MaximumQoS))
+    );
+    let data_alone = Auth {
+        properties: Properties {
+            authentication_data: Some(Bytes::from_static(b"x")),
+            ..Properties::default()
+        },
+        ..Auth::default()
+    };
+    assert_eq!(
+        enc(data_alone, V5),
+        Err(EncodeError::InvalidPropertyValue(
+            PropertyId::AuthenticationData
+        ))
+    );
+    let two_ids = Subscribe {
+        packet_id: 1,
+        subscriptions: vec![Subscription::new("a", QoS::AtMostOnce)],
+        properties: Properties {
+            subscription_identifiers: vec![NonZeroU32::MIN, NonZeroU32::MIN],
+            ..Properties::default()
+        },
+    };
+    assert_eq!(
+        enc(two_ids, V5),
+        Err(EncodeError::InvalidPropertyValue(
+            PropertyId::SubscriptionIdentifier
+        ))
+    );
+    let shared_no_local = Subscribe {
+        packet_id: 1,
+        subscriptions: vec![Subscription {
+            no_local: true,
+            ..Subscription::new("$share/g/a", QoS::AtMostOnce)
+        }],
+        properties: Properties::default(),
+    };
+    assert!(matches!(
+        enc(shared_no_local.clone(), V5),
+        Err(EncodeError::Invalid(_))
+    ));
+    // 3.1.1 has no No Local bit to break the rule with.
+    assert!(enc(shared_no_local, V311).is_ok());
+    let empty = Subscribe {
+        packet_id: 1,
+        ..Subscribe::default()
+    };
+    assert!(matches!(enc(empty, V311), Err(EncodeError::Invalid(_))));
+}
