@@ -121,6 +121,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             ..GatewayConfig::default()
         },
     );
+    gateway.restore().await?;
     tokio::spawn(gateway.serve(mqtt_listener, tls));
 
     let state = AppState {

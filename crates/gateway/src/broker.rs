@@ -13,7 +13,10 @@ use fleetward_mqtt::{Properties, QoS, ReasonCode};
 use fleetward_policy::Action;
 use tokio::sync::mpsc;
 
+use fleetward_store::DocumentWrite;
+
 use crate::auth::ConnectionAuth;
+use crate::durable;
 use crate::metrics::{Count, DeviceKey, Meter};
 use crate::subscriptions::{SharedGroup, SubscriptionTree};
 
@@ -64,8 +67,8 @@ pub struct LiveConnection {
 pub struct Session {
     pub connection: Option<LiveConnection>,
     pub subscriptions: HashMap<String, SubOptions>,
-    /// QoS 1 messages that arrived while offline.
-    pub queue: VecDeque<Message>,
+    /// QoS 1 messages that arrived while offline, with their sequence numbers in the store.
+    pub queue: VecDeque<(u64, Message)>,
     pub persistent: bool,
     /// For an offline persistent session: when it is discarded, epoch ms.
     pub expires_at_ms: Option<i64>,
@@ -92,6 +95,8 @@ pub struct BrokerState {
 #[derive(Default)]
 pub struct Broker {
     state: Mutex<BrokerState>,
+    /// Sequence numbers of queued messages (their store keys).
+    pub next_seq: std::sync::atomic::AtomicU64,
 }
 
 impl Broker {
@@ -100,8 +105,8 @@ impl Broker {
     }
 
     /// Routes a message published in `account` by `sender` (a client id; `None` for
-    /// Fleetward's own messages, such as Device Defender report replies). Returns how many
-    /// sessions it reached.
+    /// Fleetward's own messages, such as Device Defender report replies). Returns the store
+    /// writes that make the queueing for offline sessions durable.
     pub fn route(
         &self,
         meter: &Meter,
@@ -109,11 +114,12 @@ impl Broker {
         sender: Option<&str>,
         message: &Message,
         now_ms: i64,
-    ) -> usize {
+    ) -> Vec<DocumentWrite> {
+        let mut writes = Vec::new();
         let mut state = self.lock();
         let BrokerState { sessions, accounts } = &mut *state;
         let Some(topics) = accounts.get_mut(account) else {
-            return 0;
+            return writes;
         };
         // Each session gets the message once, at the highest QoS of its matching filters.
         let mut targets: HashMap<String, QoS> = HashMap::new();
@@ -140,9 +146,8 @@ impl Broker {
                 }
             }
         }
-        let mut reached = 0;
         for (client, sub_qos) in targets {
-            let Some(session) = sessions.get_mut(&(account.to_string(), client)) else {
+            let Some(session) = sessions.get_mut(&(account.to_string(), client.clone())) else {
                 continue;
             };
             let mut copy = message.clone();
@@ -150,17 +155,35 @@ impl Broker {
             // Retain is set only when a retained message is sent because of a new
             // subscription (MQTT-3.3.1-9), unless the subscriber asked to keep it.
             copy.retain = false;
-            if deliver(meter, session, copy, now_ms) {
-                reached += 1;
-            }
+            let target = Target {
+                account,
+                client_id: &client,
+                seq: &self.next_seq,
+            };
+            deliver(meter, &target, session, copy, now_ms, &mut writes);
         }
-        reached
+        writes
     }
 }
 
+/// Whose session a message is delivered to, and where queue numbers come from.
+pub struct Target<'a> {
+    pub account: &'a str,
+    pub client_id: &'a str,
+    pub seq: &'a std::sync::atomic::AtomicU64,
+}
+
 /// Hands a message to a session: to its connection if it has one and may receive it, else
-/// to its queue if it is persistent and the message is QoS 1.
-pub fn deliver(meter: &Meter, session: &mut Session, message: Message, now_ms: i64) -> bool {
+/// to its queue if it is persistent and the message is QoS 1 (adding the store writes that
+/// keep the queue).
+pub fn deliver(
+    meter: &Meter,
+    target: &Target<'_>,
+    session: &mut Session,
+    message: Message,
+    now_ms: i64,
+    writes: &mut Vec<DocumentWrite>,
+) -> bool {
     if let Some(connection) = &session.connection {
         let allowed = connection
             .auth
@@ -175,10 +198,27 @@ pub fn deliver(meter: &Meter, session: &mut Session, message: Message, now_ms: i
         return connection.tx.send(Outbound::Deliver(message)).is_ok();
     }
     if session.persistent && message.qos == QoS::AtLeastOnce {
-        if session.queue.len() == MAX_QUEUED {
-            session.queue.pop_front();
+        if session.queue.len() == MAX_QUEUED
+            && let Some((old, _)) = session.queue.pop_front()
+        {
+            writes.push(durable::delete_queued(
+                target.account,
+                target.client_id,
+                old,
+            ));
         }
-        session.queue.push_back(message);
+        let seq = target
+            .seq
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        writes.push(durable::put_queued(
+            target.account,
+            target.client_id,
+            seq,
+            &message,
+            now_ms,
+        ));
+        session.queue.push_back((seq, message));
         return true;
     }
     false

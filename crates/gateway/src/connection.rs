@@ -19,8 +19,11 @@ use tokio::sync::mpsc;
 
 use fleetward_store::ConnectionEvent;
 
+use fleetward_store::DocumentWrite;
+
 use crate::auth::ConnectionAuth;
 use crate::broker::{BrokerState, LiveConnection, Message, Outbound, Session, SubOptions};
+use crate::durable;
 use crate::gateway::Gateway;
 use crate::limits::{
     MAX_CLIENT_ID_BYTES, MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, topic_within_limits,
@@ -173,7 +176,7 @@ where
     let account = identity.account_id.clone();
     let expiry_ms = session_expiry_ms(&gateway, &connect);
     let close_reason = Arc::new(std::sync::OnceLock::new());
-    let session_present = attach_session(
+    let (session_present, writes) = attach_session(
         &gateway,
         &account,
         &client_id,
@@ -187,6 +190,18 @@ where
             auth: auth.clone(),
         },
     );
+    // A persistent session must be on disk before the client is told it has one.
+    if let Err(e) = gateway.store.write_documents(&writes).await {
+        tracing::error!(error = %e, "Cannot store an MQTT session.");
+        detach_session(&gateway, &account, &client_id, connection_id, expiry_ms);
+        let _ = send_now(
+            &mut writer,
+            version,
+            connack(ReasonCode::ServerUnavailable, false, Properties::default()),
+        )
+        .await;
+        return;
+    }
 
     let mut properties = Properties::default();
     if version == ProtocolVersion::V5 {
@@ -310,7 +325,8 @@ fn attach_session(
     clean_start: bool,
     persistent: bool,
     live: LiveConnection,
-) -> bool {
+) -> (bool, Vec<DocumentWrite>) {
+    let mut writes = Vec::new();
     let mut state = gateway.broker.lock();
     let key = (account.to_string(), client_id.to_string());
     if let Some(old) = state.sessions.get_mut(&key)
@@ -324,7 +340,7 @@ fn attach_session(
             .send(Outbound::Close(ReasonCode::SessionTakenOver));
     }
     if clean_start {
-        drop_session(&mut state, &key);
+        writes.extend(drop_session(&mut state, &key));
     }
     let resumed = state.sessions.contains_key(&key);
     let session = state.sessions.entry(key).or_insert_with(|| Session {
@@ -335,9 +351,20 @@ fn attach_session(
         expires_at_ms: None,
     });
     session.connection = Some(live);
+    let was_persistent = session.persistent;
     session.persistent = persistent;
     session.expires_at_ms = None;
-    resumed && persistent
+    if persistent {
+        writes.push(durable::put_session(
+            account,
+            client_id,
+            session,
+            gateway.clock.now_ms(),
+        ));
+    } else if was_persistent {
+        writes.push(durable::delete_session(account, client_id));
+    }
+    (resumed && persistent, writes)
 }
 
 /// Ends a connection's hold on its session: a clean session goes away with its
@@ -362,22 +389,51 @@ fn detach_session(
         return; // taken over: the session belongs to the newer connection
     }
     session.connection = None;
-    if session.persistent {
-        session.expires_at_ms = Some(gateway.clock.now_ms() + expiry_ms);
+    let writes = if session.persistent {
+        let now = gateway.clock.now_ms();
+        session.expires_at_ms = Some(now + expiry_ms);
+        vec![durable::put_session(account, client_id, session, now)]
     } else {
-        drop_session(&mut state, &key);
-    }
+        drop_session(&mut state, &key)
+    };
+    drop(state);
+    durable::write_later(&gateway.store, writes);
 }
 
-/// Removes a session and its subscriptions.
-pub(crate) fn drop_session(state: &mut BrokerState, key: &(String, String)) {
+/// Removes a session and its subscriptions; returns the store writes that forget it.
+pub(crate) fn drop_session(state: &mut BrokerState, key: &(String, String)) -> Vec<DocumentWrite> {
     let Some(session) = state.sessions.remove(key) else {
-        return;
+        return Vec::new();
     };
     if let Some(topics) = state.accounts.get_mut(&key.0) {
         for filter in session.subscriptions.keys() {
             remove_subscription(topics, filter, &key.1);
         }
+    }
+    if !session.persistent {
+        return Vec::new();
+    }
+    let mut writes = vec![durable::delete_session(&key.0, &key.1)];
+    for (seq, _) in &session.queue {
+        writes.push(durable::delete_queued(&key.0, &key.1, *seq));
+    }
+    writes
+}
+
+/// Adds a subscription to an account's tree or shared group.
+pub(crate) fn add_subscription(
+    topics: &mut crate::broker::AccountTopics,
+    filter: &str,
+    client_id: &str,
+    options: SubOptions,
+) {
+    match fleetward_mqtt::topic::parse_shared(filter) {
+        Ok(Some(shared)) => topics
+            .shared
+            .entry((shared.share_name.to_string(), shared.filter.to_string()))
+            .or_default()
+            .join(client_id.to_string()),
+        _ => topics.tree.insert(filter, client_id.to_string(), options),
     }
 }
 
@@ -411,13 +467,22 @@ fn flush_queue(gateway: &Gateway, account: &str, client_id: &str) {
     else {
         return;
     };
-    let queued: Vec<Message> = session.queue.drain(..).collect();
-    for message in queued {
+    let queued: Vec<(u64, Message)> = session.queue.drain(..).collect();
+    let mut writes = Vec::new();
+    let target = crate::broker::Target {
+        account,
+        client_id,
+        seq: &gateway.broker.next_seq,
+    };
+    for (seq, message) in queued {
+        writes.push(durable::delete_queued(account, client_id, seq));
         if message.expires_at_ms.is_some_and(|t| t <= now) {
             continue;
         }
-        crate::broker::deliver(&gateway.meter, session, message, now);
+        crate::broker::deliver(&gateway.meter, &target, session, message, now, &mut writes);
     }
+    drop(state);
+    durable::write_later(&gateway.store, writes);
 }
 
 impl Conn {
@@ -449,12 +514,12 @@ impl Conn {
             };
             match packet {
                 Packet::Publish(publish) => {
-                    if !self.on_publish(publish) {
+                    if !self.on_publish(publish).await {
                         return Ending::Abrupt("CLIENT_ERROR");
                     }
                 }
-                Packet::Subscribe(subscribe) => self.on_subscribe(subscribe),
-                Packet::Unsubscribe(unsubscribe) => self.on_unsubscribe(unsubscribe),
+                Packet::Subscribe(subscribe) => self.on_subscribe(subscribe).await,
+                Packet::Unsubscribe(unsubscribe) => self.on_unsubscribe(unsubscribe).await,
                 Packet::PingReq => self.send(Packet::PingResp),
                 // Fleetward does not redeliver within a connection, so acknowledgements of
                 // its QoS 1 deliveries need no bookkeeping.
@@ -494,7 +559,7 @@ impl Conn {
     }
 
     /// Handles a PUBLISH; `false` ends the connection.
-    fn on_publish(&mut self, mut publish: Publish) -> bool {
+    async fn on_publish(&mut self, mut publish: Publish) -> bool {
         if publish.qos == QoS::ExactlyOnce {
             // AWS IoT does not support QoS 2.
             self.close(ReasonCode::QoSNotSupported);
@@ -567,24 +632,36 @@ impl Conn {
                 .map(|s| now + i64::from(s) * 1000),
             properties: Arc::new(publish.properties),
         };
+        let mut writes = Vec::new();
         if message.retain {
             let mut state = self.gateway.broker.lock();
             let topics = state.accounts.entry(self.account.clone()).or_default();
             if message.payload.is_empty() {
                 topics.retained.remove(&*message.topic);
+                writes.push(durable::delete_retained(&self.account, &message.topic));
             } else {
                 topics
                     .retained
                     .insert(message.topic.to_string(), message.clone());
+                writes.push(durable::put_retained(&self.account, &message, now));
             }
         }
-        self.gateway.broker.route(
+        writes.extend(self.gateway.broker.route(
             &self.gateway.meter,
             &self.account,
             Some(&self.client_id),
             &message,
             now,
-        );
+        ));
+        // Acknowledged means stored: retained messages and queued copies for offline
+        // persistent sessions are committed before the PUBACK.
+        if !writes.is_empty()
+            && let Err(e) = self.gateway.store.write_documents(&writes).await
+        {
+            tracing::error!(error = %e, "Cannot store a publish; closing the connection.");
+            self.close(ReasonCode::UnspecifiedError);
+            return false;
+        }
         if message.qos == QoS::AtLeastOnce {
             self.send(Packet::PubAck(PubReply {
                 packet_id: publish.packet_id,
@@ -615,7 +692,7 @@ impl Conn {
         }
     }
 
-    fn on_subscribe(&mut self, subscribe: Subscribe) {
+    async fn on_subscribe(&mut self, subscribe: Subscribe) {
         let mut codes = Vec::with_capacity(subscribe.subscriptions.len());
         let mut retained_for: Vec<(String, SubOptions)> = Vec::new();
         for sub in subscribe.subscriptions {
@@ -651,16 +728,7 @@ impl Conn {
                 })
                 .unwrap_or(false);
             let topics = state.accounts.entry(self.account.clone()).or_default();
-            match &shared {
-                Some(s) => topics
-                    .shared
-                    .entry((s.share_name.to_string(), s.filter.to_string()))
-                    .or_default()
-                    .join(self.client_id.clone()),
-                None => topics
-                    .tree
-                    .insert(&sub.filter, self.client_id.clone(), options),
-            }
+            add_subscription(topics, &sub.filter, &self.client_id, options);
             // Retained messages go to new non-shared subscriptions (MQTT 5 3.3.1.3).
             let send_retained = shared.is_none()
                 && match sub.retain_handling {
@@ -676,6 +744,12 @@ impl Conn {
                 _ => ReasonCode::GrantedQoS1,
             });
         }
+        // A persistent session's subscriptions are stored before the SUBACK.
+        if let Some(write) = self.session_write()
+            && let Err(e) = self.gateway.store.write_documents(&[write]).await
+        {
+            tracing::error!(error = %e, "Cannot store an MQTT session.");
+        }
         self.send(Packet::SubAck(SubAck {
             packet_id: subscribe.packet_id,
             reason_codes: codes,
@@ -684,6 +758,17 @@ impl Conn {
         for (filter, options) in retained_for {
             self.send_retained(&filter, options);
         }
+    }
+
+    /// The write that stores this connection's session, if it is persistent.
+    fn session_write(&self) -> Option<DocumentWrite> {
+        let state = self.gateway.broker.lock();
+        let session = state
+            .sessions
+            .get(&(self.account.clone(), self.client_id.clone()))?;
+        session
+            .persistent
+            .then(|| durable::put_session(&self.account, &self.client_id, session, self.now()))
     }
 
     fn send_retained(&self, filter: &str, options: SubOptions) {
@@ -711,11 +796,12 @@ impl Conn {
         }
     }
 
-    fn on_unsubscribe(&mut self, unsubscribe: Unsubscribe) {
+    /// Removes the connection's subscriptions to `filters`; one reason code each.
+    fn unsubscribe_all(&self, filters: &[String]) -> Vec<ReasonCode> {
         let mut state = self.gateway.broker.lock();
         let key = (self.account.clone(), self.client_id.clone());
-        let mut codes = Vec::with_capacity(unsubscribe.filters.len());
-        for filter in &unsubscribe.filters {
+        let mut codes = Vec::with_capacity(filters.len());
+        for filter in filters {
             let had = state
                 .sessions
                 .get_mut(&key)
@@ -729,7 +815,16 @@ impl Conn {
                 ReasonCode::NoSubscriptionExisted
             });
         }
-        drop(state);
+        codes
+    }
+
+    async fn on_unsubscribe(&mut self, unsubscribe: Unsubscribe) {
+        let codes = self.unsubscribe_all(&unsubscribe.filters);
+        if let Some(write) = self.session_write()
+            && let Err(e) = self.gateway.store.write_documents(&[write]).await
+        {
+            tracing::error!(error = %e, "Cannot store an MQTT session.");
+        }
         self.send(Packet::UnsubAck(UnsubAck {
             packet_id: unsubscribe.packet_id,
             reason_codes: codes,
@@ -757,20 +852,23 @@ impl Conn {
                 .map(|s| now + i64::from(s) * 1000),
             properties: Arc::new(will.properties),
         };
+        let mut writes = Vec::new();
         if message.retain {
             let mut state = self.gateway.broker.lock();
             let topics = state.accounts.entry(self.account.clone()).or_default();
             topics
                 .retained
                 .insert(message.topic.to_string(), message.clone());
+            writes.push(durable::put_retained(&self.account, &message, now));
         }
-        self.gateway.broker.route(
+        writes.extend(self.gateway.broker.route(
             &self.gateway.meter,
             &self.account,
             Some(&self.client_id),
             &message,
             now,
-        );
+        ));
+        durable::write_later(&self.gateway.store, writes);
     }
 }
 

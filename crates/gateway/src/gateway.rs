@@ -42,6 +42,7 @@ impl Default for GatewayConfig {
 
 pub struct Gateway {
     pub(crate) registry: Arc<Registry>,
+    pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) broker: Broker,
     pub(crate) config: GatewayConfig,
@@ -64,7 +65,8 @@ impl Gateway {
             clock,
             broker: Broker::default(),
             config,
-            recorder: Recorder::start(store),
+            recorder: Recorder::start(store.clone()),
+            store,
             meter: Meter::default(),
             reports: Default::default(),
             next_connection: AtomicU64::new(1),
@@ -73,6 +75,21 @@ impl Gateway {
 
     pub(crate) fn next_connection_id(&self) -> u64 {
         self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Restores persistent sessions, their queued messages and retained messages from the
+    /// store; call once before [`Gateway::serve`].
+    pub async fn restore(&self) -> Result<(), String> {
+        let mut state = crate::broker::BrokerState::default();
+        let max_seq =
+            crate::durable::restore(self.store.as_ref(), &mut state, self.clock.now_ms()).await?;
+        let sessions = state.sessions.len();
+        *self.broker.lock() = state;
+        self.broker
+            .next_seq
+            .store(max_seq, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(sessions, "MQTT sessions restored.");
+        Ok(())
     }
 
     /// Accepts connections until the task is dropped: TLS with client certificates, then MQTT.
@@ -170,9 +187,12 @@ impl Gateway {
                 })
                 .map(|(k, _)| k.clone())
                 .collect();
+            let mut writes = Vec::new();
             for key in expired {
-                crate::connection::drop_session(&mut state, &key);
+                writes.extend(crate::connection::drop_session(&mut state, &key));
             }
+            drop(state);
+            crate::durable::write_later(&self.store, writes);
         }
     }
 }

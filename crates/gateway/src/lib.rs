@@ -5,6 +5,7 @@
 mod auth;
 mod broker;
 mod connection;
+mod durable;
 mod events;
 mod gateway;
 mod limits;

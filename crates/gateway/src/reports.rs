@@ -75,9 +75,10 @@ pub fn handle(gateway: &Gateway, account: &str, topic: &str, payload: &[u8], now
         properties: Arc::new(Properties::default()),
         expires_at_ms: None,
     };
-    gateway
+    let writes = gateway
         .broker
         .route(&gateway.meter, account, None, &reply, now_ms);
+    crate::durable::write_later(&gateway.store, writes);
     true
 }
 
