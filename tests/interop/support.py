@@ -1270,6 +1270,10 @@ class MqttClient:
             self.disconnect_info = Disconnect(False, None, time.monotonic())
             return self
         self._thread = threading.Thread(target=self._run, name=f"mqtt-{self.client_id}", daemon=True)
+        # Tell paho a network thread exists, so that publish/subscribe from the test's thread only
+        # queue packets for it: paho would otherwise write to the TLS socket from the caller's
+        # thread while ours reads from it, and an SSL object must not be used from two threads.
+        self.client._thread = self._thread
         self._thread.start()
         self._wait(lambda: self.connack is not None or self.disconnect_info is not None, timeout)
         return self
