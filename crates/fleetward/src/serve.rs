@@ -118,6 +118,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         clock.clone(),
         GatewayConfig {
             metrics_period_ms: args.metrics_period_secs.max(1) * 1000,
+            iot_log_path: Some(data_dir.join("iot-logs.jsonl")),
             ..GatewayConfig::default()
         },
     );

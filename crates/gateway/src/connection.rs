@@ -21,10 +21,13 @@ use fleetward_store::ConnectionEvent;
 
 use fleetward_store::DocumentWrite;
 
+use fleetward_registry::{LogLevel, LogSubject};
+
 use crate::auth::ConnectionAuth;
 use crate::broker::{BrokerState, LiveConnection, Message, Outbound, Session, SubOptions};
 use crate::durable;
 use crate::gateway::Gateway;
+use crate::iot_log::LogEvent;
 use crate::limits::{
     MAX_CLIENT_ID_BYTES, MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, topic_within_limits,
 };
@@ -52,6 +55,9 @@ struct Conn {
     tx: mpsc::UnboundedSender<Outbound>,
     aliases: HashMap<u16, Arc<str>>,
     device: Arc<DeviceKey>,
+    peer: SocketAddr,
+    cert_id: String,
+    thing_name: Option<String>,
 }
 
 pub async fn run<S>(gateway: Arc<Gateway>, stream: S, peer: SocketAddr, cert_der: Vec<u8>)
@@ -129,6 +135,32 @@ where
         },
     ));
     gateway.meter.count(&device, Count::ConnectionAttempt);
+    let source_ip = peer.ip().to_string();
+    let cert_text = cert_id.to_string();
+    let iot_log = |level: LogLevel, event_type: &str, success: bool, reason: Option<&str>| {
+        let subject = LogSubject {
+            client_id: &client_id,
+            source_ip: &source_ip,
+            principal_id: &cert_text,
+            thing_name: (!thing_name.is_empty()).then_some(thing_name.as_str()),
+        };
+        let event = LogEvent {
+            level,
+            event_type,
+            success,
+            topic: None,
+            reason,
+        };
+        crate::iot_log::log(
+            gateway.iot_log.as_ref(),
+            &gateway.registry,
+            &identity.account_id,
+            &subject,
+            peer.port(),
+            gateway.clock.now_ms(),
+            event,
+        );
+    };
     let lifecycle = |kind: &str, reason: &str| ConnectionEvent {
         account_id: identity.account_id.clone(),
         time_ms: gateway.clock.now_ms(),
@@ -149,6 +181,12 @@ where
     ) {
         tracing::info!(client_id, certificate_id = %cert_id, "iot:Connect denied.");
         recorder.event(lifecycle("CONNECT_DENIED", "AUTHORIZATION_ERROR"));
+        iot_log(
+            LogLevel::Error,
+            "Connect",
+            false,
+            Some("AUTHORIZATION_FAILURE"),
+        );
         gateway.meter.count(&device, Count::AuthorizationFailure);
         let _ = send_now(
             &mut writer,
@@ -229,6 +267,7 @@ where
     }
     tracing::debug!(client_id, %peer, version = ?version, "MQTT client connected.");
     recorder.event(lifecycle("CONNECTED", ""));
+    iot_log(LogLevel::Info, "Connect", true, None);
     gateway
         .meter
         .connected(&device, peer.ip(), gateway.clock.now_ms(), &recorder);
@@ -245,6 +284,9 @@ where
         tx,
         aliases: HashMap::new(),
         device: device.clone(),
+        peer,
+        cert_id: cert_id.to_string(),
+        thing_name: (!thing_name.is_empty()).then(|| thing_name.clone()),
     };
     let keep_alive = match connect.keep_alive {
         0 => None,
@@ -257,6 +299,7 @@ where
         Ending::Abrupt(reason) => (true, *close_reason.get().unwrap_or(&reason)),
     };
     recorder.event(lifecycle("DISCONNECTED", reason));
+    iot_log(LogLevel::Info, "Disconnect", true, Some(reason));
     gateway.meter.disconnected(&device, gateway.clock.now_ms());
     if send_will && let Some(will) = connect.will {
         conn.publish_will(will);
@@ -542,6 +585,43 @@ impl Conn {
         self.gateway.clock.now_ms()
     }
 
+    /// Writes an AWS IoT log entry about this connection, at the account's levels.
+    fn log(
+        &self,
+        level: LogLevel,
+        event_type: &str,
+        success: bool,
+        topic: Option<&str>,
+        reason: Option<&str>,
+    ) {
+        if self.gateway.iot_log.is_none() {
+            return;
+        }
+        let source_ip = self.peer.ip().to_string();
+        let subject = LogSubject {
+            client_id: &self.client_id,
+            source_ip: &source_ip,
+            principal_id: &self.cert_id,
+            thing_name: self.thing_name.as_deref(),
+        };
+        let event = LogEvent {
+            level,
+            event_type,
+            success,
+            topic,
+            reason,
+        };
+        crate::iot_log::log(
+            self.gateway.iot_log.as_ref(),
+            &self.gateway.registry,
+            &self.account,
+            &subject,
+            self.peer.port(),
+            self.now(),
+            event,
+        );
+    }
+
     fn send(&self, packet: Packet) {
         let _ = self.tx.send(Outbound::Packet(Box::new(packet)));
     }
@@ -601,9 +681,17 @@ impl Conn {
                 .meter
                 .count(&self.device, Count::AuthorizationFailure);
             tracing::debug!(client_id = self.client_id, topic = %topic, "iot:Publish denied.");
+            self.log(
+                LogLevel::Error,
+                "Publish-In",
+                false,
+                Some(&topic),
+                Some("AUTHORIZATION_FAILURE"),
+            );
             return self.refuse_publish(&publish, ReasonCode::NotAuthorized);
         }
         let now = self.now();
+        self.log(LogLevel::Info, "Publish-In", true, Some(&topic), None);
         self.gateway.meter.count(
             &self.device,
             Count::MessageSent {
@@ -708,6 +796,13 @@ impl Conn {
                 self.gateway
                     .meter
                     .count(&self.device, Count::AuthorizationFailure);
+                self.log(
+                    LogLevel::Error,
+                    "Subscribe",
+                    false,
+                    Some(&sub.filter),
+                    Some("AUTHORIZATION_FAILURE"),
+                );
                 codes.push(ReasonCode::NotAuthorized);
                 continue;
             }
@@ -739,6 +834,7 @@ impl Conn {
             if send_retained {
                 retained_for.push((sub.filter.clone(), options));
             }
+            self.log(LogLevel::Info, "Subscribe", true, Some(&sub.filter), None);
             codes.push(match options.qos {
                 QoS::AtMostOnce => ReasonCode::Success,
                 _ => ReasonCode::GrantedQoS1,

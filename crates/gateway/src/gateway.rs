@@ -27,6 +27,8 @@ pub struct GatewayConfig {
     pub report_throttle: ThrottlePolicy,
     /// How often cloud-side metric counters become datapoints (Device Defender: 5 minutes).
     pub metrics_period_ms: u64,
+    /// Where the AWS IoT logs go (JSON lines); `None`: nowhere.
+    pub iot_log_path: Option<std::path::PathBuf>,
 }
 
 impl Default for GatewayConfig {
@@ -36,6 +38,7 @@ impl Default for GatewayConfig {
             connect_timeout_ms: 10_000,
             report_throttle: ThrottlePolicy::default(),
             metrics_period_ms: 300_000,
+            iot_log_path: None,
         }
     }
 }
@@ -48,6 +51,7 @@ pub struct Gateway {
     pub(crate) config: GatewayConfig,
     pub(crate) recorder: Recorder,
     pub(crate) meter: Meter,
+    pub(crate) iot_log: Option<crate::iot_log::IotLog>,
     /// The last accepted metrics report of each (account, thing).
     pub(crate) reports: std::sync::Mutex<std::collections::HashMap<(String, String), LastAccepted>>,
     next_connection: AtomicU64,
@@ -60,6 +64,10 @@ impl Gateway {
         clock: Arc<dyn Clock>,
         config: GatewayConfig,
     ) -> Arc<Self> {
+        let iot_log = config
+            .iot_log_path
+            .clone()
+            .map(crate::iot_log::IotLog::open);
         Arc::new(Self {
             registry,
             clock,
@@ -68,6 +76,7 @@ impl Gateway {
             recorder: Recorder::start(store.clone()),
             store,
             meter: Meter::default(),
+            iot_log,
             reports: Default::default(),
             next_connection: AtomicU64::new(1),
         })

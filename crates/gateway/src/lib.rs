@@ -8,6 +8,7 @@ mod connection;
 mod durable;
 mod events;
 mod gateway;
+mod iot_log;
 mod limits;
 mod metrics;
 mod reports;

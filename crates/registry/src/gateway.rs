@@ -125,3 +125,90 @@ impl Registry {
         })
     }
 }
+
+/// AWS IoT log levels, least verbose first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+impl LogLevel {
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ERROR" => Some(Self::Error),
+            "WARN" => Some(Self::Warn),
+            "INFO" => Some(Self::Info),
+            "DEBUG" => Some(Self::Debug),
+            _ => None, // DISABLED
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "ERROR",
+            Self::Warn => "WARN",
+            Self::Info => "INFO",
+            Self::Debug => "DEBUG",
+        }
+    }
+}
+
+/// Who an event is about, for choosing its log level.
+pub struct LogSubject<'a> {
+    pub client_id: &'a str,
+    pub source_ip: &'a str,
+    /// The certificate id.
+    pub principal_id: &'a str,
+    pub thing_name: Option<&'a str>,
+}
+
+impl Registry {
+    /// The most verbose level events about `subject` are logged at, as the account's logging
+    /// options say (SetV2LoggingOptions / SetV2LoggingLevel, else SetLoggingOptions); `None`
+    /// when logging is off. A level set for the client id, source IP or principal wins over
+    /// one set for a thing group (the nearest group of the thing first), which wins over the
+    /// default.
+    pub fn log_level(&self, account_id: &str, subject: &LogSubject<'_>) -> Option<LogLevel> {
+        self.read(account_id, |state| {
+            let Some(v2) = &state.logging_v2 else {
+                return state
+                    .logging_v1
+                    .as_ref()
+                    .and_then(|v1| LogLevel::parse(&v1.log_level));
+            };
+            if v2.disable_all_logs {
+                return None;
+            }
+            let level_of = |kind: &str, name: &str| {
+                state.log_levels.get(&(kind.to_string(), name.to_string()))
+            };
+            for (kind, name) in [
+                ("CLIENT_ID", subject.client_id),
+                ("SOURCE_IP", subject.source_ip),
+                ("PRINCIPAL_ID", subject.principal_id),
+            ] {
+                if let Some(level) = level_of(kind, name) {
+                    return LogLevel::parse(level);
+                }
+            }
+            if let Some(thing) = subject.thing_name.and_then(|t| state.things.get(t)) {
+                for group in &thing.groups {
+                    let chain = std::iter::once(group.as_str())
+                        .chain(state.ancestors(group).into_iter().map(|g| g.name.as_str()));
+                    for name in chain {
+                        if let Some(level) = level_of("THING_GROUP", name) {
+                            return LogLevel::parse(level);
+                        }
+                    }
+                }
+            }
+            if let Some(level) = level_of("DEFAULT", "") {
+                return LogLevel::parse(level);
+            }
+            LogLevel::parse(&v2.default_log_level)
+        })
+    }
+}

@@ -38,7 +38,7 @@ use serde_json::Value;
 pub use authorization::certificate_context;
 pub use error::{RegistryError, RegistryResult};
 pub use fleetward_model::Caller;
-pub use gateway::{DeviceIdentity, PolicySet, Refusal, ThingSnapshot};
+pub use gateway::{DeviceIdentity, LogLevel, LogSubject, PolicySet, Refusal, ThingSnapshot};
 pub use records::{CertId, CertStatus};
 
 use persist::{Changes, Writer};
