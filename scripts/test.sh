@@ -3,10 +3,11 @@
 #
 #   scripts/test.sh
 #
-# It installs what the tests need (PostgreSQL from Debian if missing; boto3, the AWS CLI,
-# pytest from PyPI into .venv), checks formatting and lints, starts a throwaway PostgreSQL
-# cluster on loopback for the store conformance suite, runs the Rust tests, then the interop
-# tests (boto3, AWS CLI) against the real binary.
+# It installs what the tests need (PostgreSQL and the mosquitto clients and broker from Debian
+# if missing; boto3, the AWS CLI, pytest, paho-mqtt from PyPI into .venv), checks formatting and
+# lints, starts a throwaway PostgreSQL cluster on loopback for the store conformance suite, runs
+# the Rust tests, then the interop tests (boto3, AWS CLI, paho-mqtt, mosquitto_pub/_sub) against
+# the real binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -24,6 +25,16 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
 
+step "MQTT clients for the gateway interop tests (and the broker the benchmarks compare with)"
+# Debian's mosquitto-clients (mosquitto_pub/mosquitto_sub) and mosquitto, each only if missing.
+MQTT_PACKAGES=()
+command -v mosquitto_pub >/dev/null 2>&1 && command -v mosquitto_sub >/dev/null 2>&1 ||
+    MQTT_PACKAGES+=(mosquitto-clients)
+command -v mosquitto >/dev/null 2>&1 || [[ -x /usr/sbin/mosquitto ]] || MQTT_PACKAGES+=(mosquitto)
+if ((${#MQTT_PACKAGES[@]})); then
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${MQTT_PACKAGES[@]}"
+fi
+
 step "Formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -39,7 +50,13 @@ step "Rust unit and integration tests"
 cargo build --workspace --quiet
 cargo test --workspace --quiet
 
-step "Interop tests against the real binary (boto3, AWS CLI)"
+step "Fuzz the parsers of outside input briefly (MQTT packets, Device Defender reports)"
+# cargo-fuzz needs nightly compiler flags; RUSTC_BOOTSTRAP=1 lets the stable toolchain take them.
+export FUZZ_TOOLS="$ROOT/target/tools" FUZZ_TOOLS_ROOT="$ROOT/target/tools"
+FUZZ_TARGET_DIR="$ROOT/target/fuzz-mqtt" crates/mqtt/fuzz/run.sh 15
+FUZZ_TARGET_DIR="$ROOT/target/fuzz-report" crates/device-report/fuzz/run.sh 15
+
+step "Interop tests against the real binary (boto3, AWS CLI, paho-mqtt, mosquitto)"
 export FLEETWARD_BIN="$ROOT/target/debug/fleetward"
 export PATH="$ROOT/.venv/bin:$PATH"
 .venv/bin/python -m pytest -q tests/interop
