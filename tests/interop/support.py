@@ -1330,6 +1330,10 @@ class MqttClient:
                 socket.socket.close(sock)
             except OSError:
                 pass
+        with self._cond:
+            if self.disconnect_info is None:
+                self.disconnect_info = Disconnect(False, None, time.monotonic())
+            self._cond.notify_all()
 
     def _halt(self) -> None:
         self._stop.set()
@@ -1470,6 +1474,20 @@ def mqtt_connect_packet(client_id: str, keepalive: int, version: int = MQTT311, 
 
 
 PINGREQ = b"\xc0\x00"
+
+# MQTT 5 section 3.4.2.1: the only reason codes a PUBACK may carry.
+PUBACK_REASON_CODES = {0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99}
+
+
+def mqtt_publish_packet(topic: str, payload: bytes, qos: int = 1, packet_id: int = 1,
+                        version: int = MQTT311, retain: bool = False) -> bytes:
+    body = _mqtt_str(topic)
+    if qos:
+        body += packet_id.to_bytes(2, "big")
+    if version == MQTT5:
+        body += _varint(0)  # no properties
+    body += payload
+    return bytes([0x30 | qos << 1 | int(retain)]) + _varint(len(body)) + body
 
 
 def read_mqtt_packet(sock, timeout: float) -> tuple[int, bytes] | None:
