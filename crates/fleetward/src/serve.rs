@@ -123,6 +123,14 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         },
     );
     gateway.restore().await?;
+    if let Some(addr) = args.dev_plain_mqtt_addr {
+        let plain = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen for plain MQTT on {addr}: {e}"))?;
+        tracing::warn!(%addr, "DEVELOPMENT: plain-TCP MQTT without TLS; user name = certificate id.");
+        println!("  MQTT (dev):  mqtt://{addr}  (NO TLS: development only)");
+        tokio::spawn(gateway.clone().serve_plain(plain));
+    }
     tokio::spawn(gateway.serve(mqtt_listener, tls));
 
     let state = AppState {

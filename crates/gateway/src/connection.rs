@@ -21,7 +21,7 @@ use fleetward_store::ConnectionEvent;
 
 use fleetward_store::DocumentWrite;
 
-use fleetward_registry::{LogLevel, LogSubject};
+use fleetward_registry::{CertId, LogLevel, LogSubject};
 
 use crate::auth::ConnectionAuth;
 use crate::broker::{BrokerState, LiveConnection, Message, Outbound, Session, SubOptions};
@@ -60,7 +60,15 @@ struct Conn {
     thing_name: Option<String>,
 }
 
-pub async fn run<S>(gateway: Arc<Gateway>, stream: S, peer: SocketAddr, cert_der: Vec<u8>)
+/// How a connection proves who it is.
+pub enum Credential {
+    /// The client certificate of the TLS handshake (DER).
+    Certificate(Vec<u8>),
+    /// Development listener only: the MQTT user name names a registered certificate id.
+    ClaimedCertificateId,
+}
+
+pub async fn run<S>(gateway: Arc<Gateway>, stream: S, peer: SocketAddr, credential: Credential)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -77,7 +85,29 @@ where
     let now = gateway.clock.now_ms();
 
     // The certificate was checked in the handshake; check again now that we know the client.
-    let cert_id = crate::tls::certificate_id(&cert_der);
+    let (cert_id, cert_der) = match credential {
+        Credential::Certificate(der) => (crate::tls::certificate_id(&der), Some(der)),
+        Credential::ClaimedCertificateId => {
+            let claimed = connect
+                .username
+                .as_deref()
+                .and_then(|u| u.parse::<CertId>().ok());
+            let Some(id) = claimed else {
+                let _ = send_now(
+                    &mut writer,
+                    version,
+                    connack(
+                        ReasonCode::BadUserNameOrPassword,
+                        false,
+                        Properties::default(),
+                    ),
+                )
+                .await;
+                return;
+            };
+            (id, None)
+        }
+    };
     let identity = match gateway.registry.identify(&cert_id, now) {
         Ok(identity) => identity,
         Err(_) => {
@@ -102,7 +132,10 @@ where
             return;
         }
     };
-    let certificate = fleetward_ca::parse_certificate_der(&cert_der)
+    let certificate = cert_der
+        .as_deref()
+        .ok_or(())
+        .and_then(|der| fleetward_ca::parse_certificate_der(der).map_err(|_| ()))
         .map(|c| fleetward_registry::certificate_context(&c))
         .unwrap_or_default();
     let mut auth = ConnectionAuth::new(

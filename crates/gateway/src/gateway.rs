@@ -142,8 +142,24 @@ impl Gateway {
                 let Some(cert) = cert else {
                     return;
                 };
-                crate::connection::run(gateway, stream, peer, cert).await;
+                let credential = crate::connection::Credential::Certificate(cert);
+                crate::connection::run(gateway, stream, peer, credential).await;
             });
+        }
+    }
+
+    /// Development only: MQTT over plain TCP, the device naming its registered certificate
+    /// id as the MQTT user name. Nothing proves the device holds the certificate's key, so
+    /// `fleetward serve` offers it only behind `--dev-plain-mqtt-addr`.
+    pub async fn serve_plain(self: Arc<Self>, listener: TcpListener) {
+        loop {
+            let Ok((tcp, peer)) = listener.accept().await else {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            };
+            let _ = tcp.set_nodelay(true);
+            let credential = crate::connection::Credential::ClaimedCertificateId;
+            tokio::spawn(crate::connection::run(self.clone(), tcp, peer, credential));
         }
     }
 
