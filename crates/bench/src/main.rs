@@ -7,10 +7,16 @@
 //!   fleetward-bench certs  --endpoint URL --credentials FILE --certs 1000000 --clients 8
 //!   fleetward-bench lists  --endpoint URL --credentials FILE --pages 200
 //!   fleetward-bench rss    --pid PID
+//!   fleetward-bench mqtt-setup --endpoint URL --credentials FILE --devices 1000 --out DIR
+//!   fleetward-bench mqtt-fanin --addr HOST:PORT --certs DIR --ca FILE --clients 1000 --qos 0
+//!   fleetward-bench mqtt-connect-rate --addr HOST:PORT --certs DIR --ca FILE --concurrency 16
+//!   fleetward-bench mqtt-idle --addr HOST:PORT --certs DIR --ca FILE --connections 10000
 
 mod client;
 mod findings;
 mod import;
+mod mqtt;
+mod proc_stat;
 mod query;
 mod registry;
 
@@ -86,6 +92,42 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         pages: usize,
     },
+    /// Creates MQTT benchmark devices: N active certificates (plus the subscriber's) with one
+    /// policy attached, written to OUT with the CA files.
+    MqttSetup {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 1000)]
+        devices: usize,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        #[arg(long, default_value = "./bench-devices")]
+        out: std::path::PathBuf,
+        /// Fleetward's data dir, where root-ca.pem and issuing-ca.pem are.
+        #[arg(long, default_value = "./fleetward-data")]
+        data_dir: std::path::PathBuf,
+    },
+    /// MQTT fan-in: N publishers over mutual TLS, one subscriber on `bench/#`.
+    MqttFanin {
+        #[command(flatten)]
+        broker: mqtt::Broker,
+        #[command(flatten)]
+        args: mqtt::fanin::FaninArgs,
+    },
+    /// MQTT connection rate: TLS handshake + CONNECT/CONNACK per second.
+    MqttConnectRate {
+        #[command(flatten)]
+        broker: mqtt::Broker,
+        #[command(flatten)]
+        args: mqtt::connections::ConnectRateArgs,
+    },
+    /// Opens and holds idle MQTT connections; prints READY once all are open.
+    MqttIdle {
+        #[command(flatten)]
+        broker: mqtt::Broker,
+        #[command(flatten)]
+        args: mqtt::connections::IdleArgs,
+    },
     /// Resident memory of a process, from /proc.
     Rss {
         #[arg(long)]
@@ -115,6 +157,18 @@ async fn main() -> std::process::ExitCode {
             clients,
         } => registry::create_certificates(&target, certs, clients).await,
         Command::Lists { target, pages } => registry::list_latency(&target, pages).await,
+        Command::MqttSetup {
+            target,
+            devices,
+            clients,
+            out,
+            data_dir,
+        } => mqtt::setup::run(&target, devices, clients, &out, &data_dir).await,
+        Command::MqttFanin { broker, args } => mqtt::fanin::run(&broker, &args).await,
+        Command::MqttConnectRate { broker, args } => {
+            mqtt::connections::connect_rate(&broker, &args).await
+        }
+        Command::MqttIdle { broker, args } => mqtt::connections::idle(&broker, &args).await,
         Command::Rss { pid } => rss(pid),
     };
     match result {
