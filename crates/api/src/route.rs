@@ -8,6 +8,59 @@ use std::collections::HashMap;
 
 use percent_encoding::percent_decode_str;
 
+use crate::wire::QueryMember;
+
+/// One operation's botocore route: method, `requestUri` template and its query/header members.
+pub struct Route<Op: 'static> {
+    pub operation: Op,
+    pub name: &'static str,
+    pub method: &'static str,
+    pub template: &'static str,
+    pub query: &'static [QueryMember],
+}
+
+/// `route!(Operation, "METHOD", "/template" [, &[query members]])`: a [`Route`] named after
+/// its operation.
+macro_rules! route {
+    ($op:ident, $method:literal, $template:literal) => {
+        route!($op, $method, $template, &[])
+    };
+    ($op:ident, $method:literal, $template:literal, $query:expr) => {
+        $crate::route::Route {
+            operation: $op,
+            name: stringify!($op),
+            method: $method,
+            template: $template,
+            query: $query,
+        }
+    };
+}
+pub(crate) use route;
+
+/// A request's operation, its decoded URI labels and its query/header members.
+pub type Resolved<Op> = (Op, HashMap<&'static str, String>, &'static [QueryMember]);
+
+/// The first route of `routes` whose method and template match the request.
+pub fn resolve<Op: Copy>(
+    routes: &'static [Route<Op>],
+    method: &str,
+    raw_path: &str,
+) -> Option<Resolved<Op>> {
+    routes
+        .iter()
+        .filter(|r| r.method == method)
+        .find_map(|r| match_template(r.template, raw_path).map(|l| (r.operation, l, r.query)))
+}
+
+/// The AWS name of an operation of `routes`.
+pub fn name<Op: PartialEq>(routes: &[Route<Op>], operation: Op) -> &'static str {
+    routes
+        .iter()
+        .find(|r| r.operation == operation)
+        .map(|r| r.name)
+        .unwrap_or("Unknown")
+}
+
 /// Matches `raw_path` (still percent-encoded) against `template`; returns the decoded labels.
 pub fn match_template(
     template: &'static str,

@@ -2,36 +2,11 @@
 //! each operation. Templates with fewer labels come first so that a literal segment such as
 //! `/thing-groups/addThingToThingGroup` wins over a label.
 
-use std::collections::HashMap;
-
 use super::Operation::{self, *};
-use crate::route::match_template;
-use crate::wire::{QueryKind::*, QueryMember, q};
+use crate::route::{self, Resolved, Route, route};
+use crate::wire::{QueryKind::*, q};
 
-struct Route {
-    operation: Operation,
-    name: &'static str,
-    method: &'static str,
-    template: &'static str,
-    query: &'static [QueryMember],
-}
-
-macro_rules! route {
-    ($op:ident, $method:literal, $template:literal) => {
-        route!($op, $method, $template, &[])
-    };
-    ($op:ident, $method:literal, $template:literal, $query:expr) => {
-        Route {
-            operation: $op,
-            name: stringify!($op),
-            method: $method,
-            template: $template,
-            query: $query,
-        }
-    };
-}
-
-const ROUTES: &[Route] = &[
+const ROUTES: &[Route<Operation>] = &[
     route!(
         ListMetricValues,
         "GET",
@@ -411,26 +386,12 @@ const ROUTES: &[Route] = &[
 ];
 
 /// The operation a request addresses, its decoded URI labels and its query/header members.
-pub fn resolve(
-    method: &str,
-    raw_path: &str,
-) -> Option<(
-    Operation,
-    HashMap<&'static str, std::string::String>,
-    &'static [QueryMember],
-)> {
-    ROUTES
-        .iter()
-        .filter(|r| r.method == method)
-        .find_map(|r| match_template(r.template, raw_path).map(|l| (r.operation, l, r.query)))
+pub fn resolve(method: &str, raw_path: &str) -> Option<Resolved<Operation>> {
+    route::resolve(ROUTES, method, raw_path)
 }
 
 pub fn name(operation: Operation) -> &'static str {
-    ROUTES
-        .iter()
-        .find(|r| r.operation == operation)
-        .map(|r| r.name)
-        .unwrap_or("Unknown")
+    route::name(ROUTES, operation)
 }
 
 #[cfg(test)]

@@ -1,40 +1,15 @@
 //! The botocore routes (method and `requestUri`) and query-string members of each operation.
 
-use std::collections::HashMap;
-
 use super::Operation::{self, *};
-use crate::route::match_template;
+use crate::route::{self, Resolved, Route, route};
 use crate::wire::{QueryKind::*, QueryMember, q};
-
-struct Route {
-    operation: Operation,
-    name: &'static str,
-    method: &'static str,
-    template: &'static str,
-    query: &'static [QueryMember],
-}
 
 const PAGING: &[QueryMember] = &[
     q("NextToken", "NextToken", String),
     q("MaxResults", "MaxResults", Integer),
 ];
 
-macro_rules! route {
-    ($op:ident, $method:literal, $template:literal) => {
-        route!($op, $method, $template, &[])
-    };
-    ($op:ident, $method:literal, $template:literal, $query:expr) => {
-        Route {
-            operation: $op,
-            name: stringify!($op),
-            method: $method,
-            template: $template,
-            query: $query,
-        }
-    };
-}
-
-const ROUTES: &[Route] = &[
+const ROUTES: &[Route<Operation>] = &[
     route!(EnableSecurityHub, "POST", "/accounts"),
     route!(DisableSecurityHub, "DELETE", "/accounts"),
     route!(
@@ -115,27 +90,13 @@ const ROUTES: &[Route] = &[
     route!(ListTagsForResource, "GET", "/tags/{ResourceArn}"),
 ];
 
-/// The operation a request addresses, its decoded URI labels and its query members.
-pub fn resolve(
-    method: &str,
-    raw_path: &str,
-) -> Option<(
-    Operation,
-    HashMap<&'static str, std::string::String>,
-    &'static [QueryMember],
-)> {
-    ROUTES
-        .iter()
-        .filter(|r| r.method == method)
-        .find_map(|r| match_template(r.template, raw_path).map(|l| (r.operation, l, r.query)))
+/// The operation a request addresses, its decoded URI labels and its query/header members.
+pub fn resolve(method: &str, raw_path: &str) -> Option<Resolved<Operation>> {
+    route::resolve(ROUTES, method, raw_path)
 }
 
 pub fn name(operation: Operation) -> &'static str {
-    ROUTES
-        .iter()
-        .find(|r| r.operation == operation)
-        .map(|r| r.name)
-        .unwrap_or("Unknown")
+    route::name(ROUTES, operation)
 }
 
 #[cfg(test)]
