@@ -375,14 +375,10 @@ impl Registry {
         limit: usize,
         member: &str,
     ) -> Value {
-        let mut page: Vec<&String> = names
+        let matching = names
             .iter()
-            .filter(|n| after.is_none_or(|a| n.as_str() > a))
-            .filter(|n| prefix.is_none_or(|p| n.starts_with(p)))
-            .take(limit + 1)
-            .collect();
-        let more = page.len() > limit;
-        page.truncate(limit);
+            .filter(|n| prefix.is_none_or(|p| n.starts_with(p)));
+        let (page, more) = paging::page_after(matching, after, limit);
         let items: Vec<Value> = page
             .iter()
             .map(|n| json!({"groupName": n, "groupArn": self.group_arn(account, n)}))
@@ -506,9 +502,7 @@ impl Registry {
                     members.extend(tail.take(limit + 1));
                 }
             }
-            let mut page: Vec<&String> = members.into_iter().take(limit + 1).collect();
-            let more = page.len() > limit;
-            page.truncate(limit);
+            let (page, more) = paging::page_after(members.into_iter(), None, limit);
             let mut out = json!({"things": page});
             if more && let Some(last) = page.last() {
                 out["nextToken"] = json!(paging::encode(last));

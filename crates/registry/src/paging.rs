@@ -81,6 +81,22 @@ pub fn page_of<'a, K: Ord>(
     (items, more)
 }
 
+/// One page of an ascending sequence of names, strictly after `after`; returns the page and
+/// whether more follow.
+pub fn page_after<'a>(
+    names: impl Iterator<Item = &'a String>,
+    after: Option<&str>,
+    limit: usize,
+) -> (Vec<&'a String>, bool) {
+    let mut page: Vec<&String> = names
+        .filter(|n| after.is_none_or(|a| n.as_str() > a))
+        .take(limit + 1)
+        .collect();
+    let more = page.len() > limit;
+    page.truncate(limit);
+    (page, more)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

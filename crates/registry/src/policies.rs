@@ -29,6 +29,24 @@ fn compile(document: &str) -> RegistryResult<Arc<Policy>> {
         .map_err(|e| RegistryError::MalformedPolicy(e.message().to_string()))
 }
 
+/// The policy `name`, which must have the version `version`.
+fn policy_with_version<'s>(
+    state: &'s AccountState,
+    name: &str,
+    version: u32,
+) -> RegistryResult<&'s PolicyEntry> {
+    let entry = state
+        .policies
+        .get(name)
+        .ok_or_else(|| policy_not_found(name))?;
+    if !entry.stored.versions.contains_key(&version) {
+        return Err(RegistryError::not_found(format!(
+            "Policy {name} has no version {version}"
+        )));
+    }
+    Ok(entry)
+}
+
 fn version_id(input: &Input) -> RegistryResult<u32> {
     let text = input.req_str("policyVersionId")?;
     text.parse()
@@ -267,14 +285,9 @@ impl Registry {
         let version = version_id(&input)?;
         let account = &caller.account_id;
         self.read(account, |state| {
-            let entry = state
-                .policies
-                .get(name)
-                .ok_or_else(|| policy_not_found(name))?;
+            let entry = policy_with_version(state, name, version)?;
             let p = &entry.stored;
-            let v = p.versions.get(&version).ok_or_else(|| {
-                RegistryError::not_found(format!("Policy {name} has no version {version}"))
-            })?;
+            let v = &p.versions[&version];
             Ok(json!({
                 "policyArn": self.policy_arn(account, name),
                 "policyName": name,
@@ -326,15 +339,7 @@ impl Registry {
         let name = input.policy_name()?;
         let version = version_id(&input)?;
         self.mutate(&caller.account_id, |state, changes| {
-            let entry = state
-                .policies
-                .get(name)
-                .ok_or_else(|| policy_not_found(name))?;
-            if !entry.stored.versions.contains_key(&version) {
-                return Err(RegistryError::not_found(format!(
-                    "Policy {name} has no version {version}"
-                )));
-            }
+            let entry = policy_with_version(state, name, version)?;
             let mut entry = entry.clone();
             entry.stored.default_version = version;
             entry.stored.last_modified_ms = changes.now_ms();
@@ -355,15 +360,7 @@ impl Registry {
         let name = input.policy_name()?;
         let version = version_id(&input)?;
         self.mutate(&caller.account_id, |state, changes| {
-            let entry = state
-                .policies
-                .get(name)
-                .ok_or_else(|| policy_not_found(name))?;
-            if !entry.stored.versions.contains_key(&version) {
-                return Err(RegistryError::not_found(format!(
-                    "Policy {name} has no version {version}"
-                )));
-            }
+            let entry = policy_with_version(state, name, version)?;
             if entry.stored.default_version == version {
                 return Err(RegistryError::DeleteConflict(
                     "Cannot delete the default version of a policy; use DeletePolicy.".into(),
@@ -480,13 +477,7 @@ impl Registry {
             self.resolve_target(account, state, target)?;
             let mut names = self.attached_policy_names(account, state, target, recursive);
             names.sort();
-            let mut page: Vec<&String> = names
-                .iter()
-                .filter(|n| after.as_deref().is_none_or(|a| n.as_str() > a))
-                .take(limit + 1)
-                .collect();
-            let more = page.len() > limit;
-            page.truncate(limit);
+            let (page, more) = paging::page_after(names.iter(), after.as_deref(), limit);
             let items: Vec<Value> = page
                 .iter()
                 .map(|n| json!({"policyName": n, "policyArn": self.policy_arn(account, n)}))
@@ -512,16 +503,8 @@ impl Registry {
             if !state.policies.contains_key(name) {
                 return Err(policy_not_found(name));
             }
-            let mut page: Vec<&String> = state
-                .policy_targets
-                .get(name)
-                .into_iter()
-                .flatten()
-                .filter(|t| after.as_deref().is_none_or(|a| t.as_str() > a))
-                .take(limit + 1)
-                .collect();
-            let more = page.len() > limit;
-            page.truncate(limit);
+            let targets = state.policy_targets.get(name).into_iter().flatten();
+            let (page, more) = paging::page_after(targets, after.as_deref(), limit);
             let mut out = json!({"targets": page});
             if more && let Some(last) = page.last() {
                 out["nextMarker"] = json!(paging::encode(last));

@@ -127,7 +127,7 @@ impl Registry {
                 .things
                 .get(thing_name)
                 .ok_or_else(|| thing_not_found(thing_name))?;
-            let (page, more) = page_after(thing.principals.keys(), after.as_deref(), limit);
+            let (page, more) = paging::page_after(thing.principals.keys(), after.as_deref(), limit);
             let mut out = json!({"principals": page});
             if more && let Some(last) = page.last() {
                 out["nextToken"] = json!(paging::encode(last));
@@ -148,7 +148,7 @@ impl Registry {
         let account = &caller.account_id;
         self.read(account, |state| {
             self.check_principal(account, state, principal)?;
-            let (page, more) = page_after(
+            let (page, more) = paging::page_after(
                 state.principal_things.get(principal).into_iter().flatten(),
                 after.as_deref(),
                 limit,
@@ -160,19 +160,4 @@ impl Registry {
             Ok(out)
         })
     }
-}
-
-/// One page of an ascending sequence of names, strictly after `after`.
-fn page_after<'a>(
-    names: impl Iterator<Item = &'a String>,
-    after: Option<&str>,
-    limit: usize,
-) -> (Vec<&'a String>, bool) {
-    let mut page: Vec<&String> = names
-        .filter(|n| after.is_none_or(|a| n.as_str() > a))
-        .take(limit + 1)
-        .collect();
-    let more = page.len() > limit;
-    page.truncate(limit);
-    (page, more)
 }
