@@ -56,8 +56,11 @@ struct Conn {
     aliases: HashMap<u16, Arc<str>>,
     device: Arc<DeviceKey>,
     peer: SocketAddr,
+    source_ip: String,
     cert_id: String,
     thing_name: Option<String>,
+    /// The AWS IoT log level for this connection, as of a registry generation.
+    log_level: std::cell::Cell<(u64, Option<LogLevel>)>,
 }
 
 /// How a connection proves who it is.
@@ -184,9 +187,15 @@ where
             topic: None,
             reason,
         };
-        crate::iot_log::log(
+        let wanted = crate::iot_log::wanted_level(
             gateway.iot_log.as_ref(),
             &gateway.registry,
+            &identity.account_id,
+            &subject,
+        );
+        crate::iot_log::log(
+            gateway.iot_log.as_ref(),
+            wanted,
             &identity.account_id,
             &subject,
             peer.port(),
@@ -318,6 +327,8 @@ where
         aliases: HashMap::new(),
         device: device.clone(),
         peer,
+        source_ip: peer.ip().to_string(),
+        log_level: std::cell::Cell::new((u64::MAX, None)),
         cert_id: cert_id.to_string(),
         thing_name: (!thing_name.is_empty()).then(|| thing_name.clone()),
     };
@@ -630,13 +641,31 @@ impl Conn {
         if self.gateway.iot_log.is_none() {
             return;
         }
-        let source_ip = self.peer.ip().to_string();
         let subject = LogSubject {
             client_id: &self.client_id,
-            source_ip: &source_ip,
+            source_ip: &self.source_ip,
             principal_id: &self.cert_id,
             thing_name: self.thing_name.as_deref(),
         };
+        // The level is looked up again only after a registry change: a publish must not
+        // take the registry's lock just to learn that logging is off.
+        let generation = self.gateway.registry.generation();
+        let (seen, cached) = self.log_level.get();
+        let wanted = if seen == generation {
+            cached
+        } else {
+            let wanted = crate::iot_log::wanted_level(
+                self.gateway.iot_log.as_ref(),
+                &self.gateway.registry,
+                &self.account,
+                &subject,
+            );
+            self.log_level.set((generation, wanted));
+            wanted
+        };
+        if wanted.is_none_or(|w| level > w) {
+            return;
+        }
         let event = LogEvent {
             level,
             event_type,
@@ -646,7 +675,7 @@ impl Conn {
         };
         crate::iot_log::log(
             self.gateway.iot_log.as_ref(),
-            &self.gateway.registry,
+            wanted,
             &self.account,
             &subject,
             self.peer.port(),

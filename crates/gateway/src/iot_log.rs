@@ -51,19 +51,29 @@ pub struct LogEvent<'a> {
     pub reason: Option<&'a str>,
 }
 
-/// Logs `event` about `subject` if the account's logging options ask for its level.
-#[allow(clippy::too_many_arguments)]
-pub fn log(
+/// The level events about `subject` are logged at, or `None`: nothing to log (no sink, or
+/// logging off for it).
+pub fn wanted_level(
     sink: Option<&IotLog>,
     registry: &Registry,
+    account_id: &str,
+    subject: &LogSubject<'_>,
+) -> Option<LogLevel> {
+    sink?;
+    registry.log_level(account_id, subject)
+}
+
+/// Logs `event` about `subject` if `wanted` (from [`wanted_level`]) asks for its level.
+pub fn log(
+    sink: Option<&IotLog>,
+    wanted: Option<LogLevel>,
     account_id: &str,
     subject: &LogSubject<'_>,
     source_port: u16,
     now_ms: i64,
     event: LogEvent<'_>,
 ) {
-    let Some(sink) = sink else { return };
-    let Some(wanted) = registry.log_level(account_id, subject) else {
+    let (Some(sink), Some(wanted)) = (sink, wanted) else {
         return;
     };
     if event.level > wanted {

@@ -55,7 +55,10 @@ pub struct PolicySet {
 impl Registry {
     /// Increases with every committed change.
     pub fn generation(&self) -> u64 {
-        *self.generation.borrow()
+        // An atomic copy: the gateway asks on every publish, and the watch channel's value
+        // sits behind a lock.
+        self.generation_now
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Changes when the registry does; see the module comment.
@@ -64,7 +67,11 @@ impl Registry {
     }
 
     pub(crate) fn bump_generation(&self) {
-        self.generation.send_modify(|g| *g += 1);
+        self.generation.send_modify(|g| {
+            *g += 1;
+            self.generation_now
+                .store(*g, std::sync::atomic::Ordering::Release);
+        });
     }
 
     /// The account that owns this certificate, if it may connect now.

@@ -64,6 +64,7 @@ pub struct Registry {
     writer: Writer,
     /// Bumped after every committed change (see `gateway.rs`).
     generation: tokio::sync::watch::Sender<u64>,
+    generation_now: std::sync::atomic::AtomicU64,
 }
 
 impl Registry {
@@ -89,6 +90,7 @@ impl Registry {
             endpoints,
             accounts: RwLock::new(accounts),
             generation: tokio::sync::watch::Sender::new(0),
+            generation_now: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
