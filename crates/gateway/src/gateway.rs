@@ -101,6 +101,38 @@ impl Gateway {
         Ok(())
     }
 
+    /// Publishes a message of Fleetward's own (a notification, a report reply) to the
+    /// subscribers of `topic` in `account`, as QoS 1. Returns once the queueing for offline
+    /// persistent sessions is committed, so a caller may treat the message as handed over.
+    pub async fn publish(
+        &self,
+        account: &str,
+        topic: &str,
+        payload: Vec<u8>,
+    ) -> Result<(), String> {
+        let wildcard = topic.contains(['+', '#']);
+        if wildcard || !crate::limits::topic_within_limits(topic) {
+            return Err(format!("'{topic}' is not a valid MQTT topic name."));
+        }
+        let message = crate::broker::Message {
+            topic: topic.into(),
+            payload: bytes::Bytes::from(payload),
+            qos: fleetward_mqtt::QoS::AtLeastOnce,
+            retain: false,
+            properties: Arc::new(fleetward_mqtt::Properties::default()),
+            expires_at_ms: None,
+        };
+        let now = self.clock.now_ms();
+        let writes = self.broker.route(&self.meter, account, None, &message, now);
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .write_documents(&writes)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// Accepts connections until the task is dropped: TLS with client certificates, then MQTT.
     pub async fn serve(self: Arc<Self>, listener: TcpListener, tls: Arc<rustls::ServerConfig>) {
         tokio::spawn(self.clone().close_revoked_forever());
