@@ -9,6 +9,9 @@ use clap::Parser;
 
 /// The findings hot paths allocate many small JSON values; mimalloc handles that far better
 /// than glibc's allocator under concurrent load (measured: see the README's benchmarks).
+/// `--features system-allocator` keeps the system allocator, so heap profilers (valgrind's
+/// massif, heaptrack) see every allocation.
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -3,21 +3,22 @@
 //!
 //! Topics are per account, as in AWS IoT: a device only ever sees its own account's topics.
 //! All of it sits behind one mutex, held only for in-memory work (never across I/O): a
-//! publish is routed by pushing messages into each receiving connection's queue.
+//! publish is routed by pushing messages into each receiving connection's bounded queue;
+//! deliveries to full queues are handed back to the publisher to wait for outside it.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
-use fleetward_mqtt::{Properties, QoS, ReasonCode};
+use fleetward_mqtt::{Properties, QoS};
 use fleetward_policy::Action;
-use tokio::sync::mpsc;
 
 use fleetward_store::DocumentWrite;
 
 use crate::auth::ConnectionAuth;
 use crate::durable;
 use crate::metrics::{Count, DeviceKey, Meter};
+use crate::outbox::{Offer, Outbox};
 use crate::subscriptions::{SharedGroup, SubscriptionTree};
 
 /// A message on its way to subscribers.
@@ -33,16 +34,6 @@ pub struct Message {
     pub expires_at_ms: Option<i64>,
 }
 
-/// What a connection's writer is asked to send.
-#[derive(Debug)]
-pub enum Outbound {
-    Deliver(Message),
-    /// A packet of the protocol itself (acknowledgements, PINGRESP).
-    Packet(Box<fleetward_mqtt::Packet>),
-    /// Close the connection, telling MQTT 5 clients why.
-    Close(ReasonCode),
-}
-
 /// A subscription's options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SubOptions {
@@ -54,10 +45,8 @@ pub struct SubOptions {
 /// A session's live connection.
 pub struct LiveConnection {
     pub id: u64,
-    /// Set by whoever closes the connection from outside (takeover, revocation), so its
-    /// disconnect is recorded with the right reason.
-    pub close_reason: Arc<std::sync::OnceLock<&'static str>>,
-    pub tx: mpsc::UnboundedSender<Outbound>,
+    /// Where its messages go; also how it is closed from outside (takeover, revocation).
+    pub outbox: Arc<Outbox>,
     pub auth: Arc<Mutex<ConnectionAuth>>,
     /// Whose metrics this connection's messages count towards.
     pub device: Arc<DeviceKey>,
@@ -68,7 +57,7 @@ pub struct Session {
     pub connection: Option<LiveConnection>,
     pub subscriptions: HashMap<String, SubOptions>,
     /// QoS 1 messages that arrived while offline, with their sequence numbers in the store.
-    pub queue: VecDeque<(u64, Message)>,
+    pub queue: VecDeque<(u64, Arc<Message>)>,
     pub persistent: bool,
     /// For an offline persistent session: when it is discarded, epoch ms.
     pub expires_at_ms: Option<i64>,
@@ -105,33 +94,32 @@ impl Broker {
     }
 
     /// Routes a message published in `account` by `sender` (a client id; `None` for
-    /// Fleetward's own messages, such as Device Defender report replies). Returns the store
-    /// writes that make the queueing for offline sessions durable.
+    /// Fleetward's own messages, such as Device Defender report replies).
     pub fn route(
         &self,
         meter: &Meter,
         account: &str,
         sender: Option<&str>,
-        message: &Message,
+        message: &Arc<Message>,
         now_ms: i64,
-    ) -> Vec<DocumentWrite> {
-        let mut writes = Vec::new();
+    ) -> Routed {
+        let mut routed = Routed::default();
         let mut state = self.lock();
         let BrokerState { sessions, accounts } = &mut *state;
         let Some(topics) = accounts.get_mut(account) else {
-            return writes;
+            return routed;
         };
         // Each session gets the message once, at the highest QoS of its matching filters.
-        let mut targets: HashMap<String, QoS> = HashMap::new();
+        let mut targets: Vec<(String, QoS)> = Vec::new();
         topics
             .tree
             .for_each_match(&message.topic, |client, options| {
                 if options.no_local && sender == Some(client.as_str()) {
                     return;
                 }
-                let entry = targets.entry(client.clone()).or_insert(options.qos);
-                if options.qos > *entry {
-                    *entry = options.qos;
+                match targets.iter_mut().find(|(c, _)| c == client) {
+                    Some((_, qos)) => *qos = (*qos).max(options.qos),
+                    None => targets.push((client.clone(), options.qos)),
                 }
             });
         for ((_, filter), group) in topics.shared.iter_mut() {
@@ -141,29 +129,50 @@ impl Broker {
                         .get(&(account.to_string(), client.clone()))
                         .is_some_and(|s| s.connection.is_some() || s.persistent)
                 };
-                if let Some(client) = group.pick(usable) {
-                    targets.entry(client).or_insert(QoS::AtLeastOnce);
+                if let Some(client) = group.pick(usable)
+                    && !targets.iter().any(|(c, _)| *c == client)
+                {
+                    targets.push((client, QoS::AtLeastOnce));
                 }
             }
         }
+        // Retain is set only when a retained message is sent because of a new subscription
+        // (MQTT-3.3.1-9), so subscribers get a copy without it: one per QoS, shared by all.
+        let mut copies: [Option<Arc<Message>>; 3] = [None, None, None];
+        let mut key = (account.to_string(), String::new());
         for (client, sub_qos) in targets {
-            let Some(session) = sessions.get_mut(&(account.to_string(), client.clone())) else {
+            key.1 = client;
+            let Some(session) = sessions.get_mut(&key) else {
                 continue;
             };
-            let mut copy = message.clone();
-            copy.qos = message.qos.min(sub_qos);
-            // Retain is set only when a retained message is sent because of a new
-            // subscription (MQTT-3.3.1-9), unless the subscriber asked to keep it.
-            copy.retain = false;
+            let qos = message.qos.min(sub_qos);
+            let copy = copies[qos as usize]
+                .get_or_insert_with(|| {
+                    let mut copy = Message::clone(message);
+                    copy.qos = qos;
+                    copy.retain = false;
+                    Arc::new(copy)
+                })
+                .clone();
             let target = Target {
                 account,
-                client_id: &client,
+                client_id: &key.1,
                 seq: &self.next_seq,
             };
-            deliver(meter, &target, session, copy, now_ms, &mut writes);
+            deliver(meter, &target, session, copy, now_ms, &mut routed);
         }
-        writes
+        routed
     }
+}
+
+/// What routing a message left to do outside the broker's lock.
+#[derive(Default)]
+pub struct Routed {
+    /// Store writes that make the queueing for offline persistent sessions durable.
+    pub writes: Vec<DocumentWrite>,
+    /// Deliveries to live connections whose queues were full: the publisher waits for
+    /// room ([`crate::outbox::deliver_all`]).
+    pub waiting: Vec<(Arc<Outbox>, Arc<Message>)>,
 }
 
 /// Whose session a message is delivered to, and where queue numbers come from.
@@ -180,10 +189,10 @@ pub fn deliver(
     meter: &Meter,
     target: &Target<'_>,
     session: &mut Session,
-    message: Message,
+    message: Arc<Message>,
     now_ms: i64,
-    writes: &mut Vec<DocumentWrite>,
-) -> bool {
+    routed: &mut Routed,
+) {
     if let Some(connection) = &session.connection {
         let allowed = connection
             .auth
@@ -192,16 +201,19 @@ pub fn deliver(
             .allows(Action::Receive, "topic", &message.topic, now_ms, None);
         if !allowed {
             meter.count(&connection.device, Count::AuthorizationFailure);
-            return false;
+            return;
         }
         meter.count(&connection.device, Count::MessageReceived);
-        return connection.tx.send(Outbound::Deliver(message)).is_ok();
+        if let Offer::Full(message) = connection.outbox.offer(message) {
+            routed.waiting.push((connection.outbox.clone(), message));
+        }
+        return;
     }
     if session.persistent && message.qos == QoS::AtLeastOnce {
         if session.queue.len() == MAX_QUEUED
             && let Some((old, _)) = session.queue.pop_front()
         {
-            writes.push(durable::delete_queued(
+            routed.writes.push(durable::delete_queued(
                 target.account,
                 target.client_id,
                 old,
@@ -211,7 +223,7 @@ pub fn deliver(
             .seq
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             + 1;
-        writes.push(durable::put_queued(
+        routed.writes.push(durable::put_queued(
             target.account,
             target.client_id,
             seq,
@@ -219,7 +231,5 @@ pub fn deliver(
             now_ms,
         ));
         session.queue.push_back((seq, message));
-        return true;
     }
-    false
 }

@@ -10,12 +10,11 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use fleetward_mqtt::{
-    ConnAck, Connect, Disconnect, Packet, Properties, ProtocolVersion, PubReply, Publish, QoS,
-    ReasonCode, RetainHandling, SubAck, Subscribe, UnsubAck, Unsubscribe, Will, decode_buf, encode,
+    ConnAck, Connect, Packet, Properties, ProtocolVersion, PubReply, Publish, QoS, ReasonCode,
+    RetainHandling, SubAck, Subscribe, UnsubAck, Unsubscribe, Will,
 };
 use fleetward_policy::{Action, ConnectContext};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use fleetward_store::ConnectionEvent;
 
@@ -24,7 +23,7 @@ use fleetward_store::DocumentWrite;
 use fleetward_registry::{CertId, LogLevel, LogSubject};
 
 use crate::auth::ConnectionAuth;
-use crate::broker::{BrokerState, LiveConnection, Message, Outbound, Session, SubOptions};
+use crate::broker::{BrokerState, LiveConnection, Message, Session, SubOptions};
 use crate::durable;
 use crate::gateway::Gateway;
 use crate::iot_log::LogEvent;
@@ -32,6 +31,8 @@ use crate::limits::{
     MAX_CLIENT_ID_BYTES, MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, topic_within_limits,
 };
 use crate::metrics::{Count, DeviceKey};
+use crate::outbox::{Offer, Outbox, deliver_all};
+use crate::wire_io::{read_packet, send_now, write_loop};
 
 /// Topic aliases a client may use (MQTT 5 Topic Alias Maximum in our CONNACK).
 const TOPIC_ALIAS_MAXIMUM: u16 = 16;
@@ -52,7 +53,7 @@ struct Conn {
     client_id: String,
     connection_id: u64,
     auth: Arc<Mutex<ConnectionAuth>>,
-    tx: mpsc::UnboundedSender<Outbound>,
+    outbox: Arc<Outbox>,
     aliases: HashMap<u16, Arc<str>>,
     device: Arc<DeviceKey>,
     peer: SocketAddr,
@@ -60,7 +61,8 @@ struct Conn {
     cert_id: String,
     thing_name: Option<String>,
     /// The AWS IoT log level for this connection, as of a registry generation.
-    log_level: std::cell::Cell<(u64, Option<LogLevel>)>,
+    /// (A mutex only so that `&Conn` may cross await points; only this task takes it.)
+    log_level: Mutex<(u64, Option<LogLevel>)>,
 }
 
 /// How a connection proves who it is.
@@ -78,7 +80,7 @@ where
     let (mut reader, writer) = tokio::io::split(stream);
     let mut buf = BytesMut::with_capacity(4096);
     let connect_wait = Duration::from_millis(gateway.config.connect_timeout_ms);
-    let connect =
+    let mut connect =
         match tokio::time::timeout(connect_wait, read_packet(&mut reader, &mut buf, None)).await {
             Ok(Ok(Some(Packet::Connect(connect)))) => *connect,
             _ => return,
@@ -250,12 +252,11 @@ where
         return;
     }
 
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (outbox, rx) = Outbox::new();
     let auth = Arc::new(Mutex::new(auth));
     let connection_id = gateway.next_connection_id();
     let account = identity.account_id.clone();
     let expiry_ms = session_expiry_ms(&gateway, &connect);
-    let close_reason = Arc::new(std::sync::OnceLock::new());
     let (session_present, writes) = attach_session(
         &gateway,
         &account,
@@ -265,8 +266,7 @@ where
         LiveConnection {
             device: device.clone(),
             id: connection_id,
-            close_reason: close_reason.clone(),
-            tx: tx.clone(),
+            outbox: outbox.clone(),
             auth: auth.clone(),
         },
     );
@@ -313,8 +313,22 @@ where
     gateway
         .meter
         .connected(&device, peer.ip(), gateway.clock.now_ms(), &recorder);
-    let writer_task = tokio::spawn(write_loop(writer, rx, version, gateway.clock.clone()));
-    flush_queue(&gateway, &account, &client_id);
+    let writer_task = tokio::spawn(write_loop(
+        writer,
+        rx,
+        outbox.clone(),
+        version,
+        gateway.clock.clone(),
+    ));
+    flush_queue(&gateway, &account, &client_id).await;
+    // Only the will outlives CONNECT; the rest of the packet need not stay in memory.
+    let will = connect.will.take().map(Box::new);
+    let keep_alive = match connect.keep_alive {
+        0 => None,
+        // MQTT-3.1.2-24: one and a half times the keep-alive without a packet closes it.
+        secs => Some(Duration::from_millis(u64::from(secs) * 1500)),
+    };
+    drop(connect);
 
     let mut conn = Conn {
         gateway: gateway.clone(),
@@ -323,30 +337,30 @@ where
         client_id: client_id.clone(),
         connection_id,
         auth,
-        tx,
+        outbox,
         aliases: HashMap::new(),
         device: device.clone(),
         peer,
         source_ip: peer.ip().to_string(),
-        log_level: std::cell::Cell::new((u64::MAX, None)),
+        log_level: Mutex::new((u64::MAX, None)),
         cert_id: cert_id.to_string(),
         thing_name: (!thing_name.is_empty()).then(|| thing_name.clone()),
     };
-    let keep_alive = match connect.keep_alive {
-        0 => None,
-        // MQTT-3.1.2-24: one and a half times the keep-alive without a packet closes it.
-        secs => Some(Duration::from_millis(u64::from(secs) * 1500)),
-    };
     let ending = conn.packet_loop(&mut reader, &mut buf, keep_alive).await;
+    drop(buf);
     let (send_will, reason) = match ending {
         Ending::Graceful { send_will } => (send_will, "CLIENT_INITIATED_DISCONNECT"),
-        Ending::Abrupt(reason) => (true, *close_reason.get().unwrap_or(&reason)),
+        // Whoever closed it first (takeover, revocation, an error here) names the reason.
+        Ending::Abrupt(reason) => (true, conn.outbox.why().map_or(reason, |w| w.1)),
     };
+    // The writer stops once the outbox is closed (after what is queued; for MQTT 5, with a
+    // DISCONNECT when the server ends it); a normal end sends no DISCONNECT.
+    conn.outbox.close(ReasonCode::Success, reason);
     recorder.event(lifecycle("DISCONNECTED", reason));
     iot_log(LogLevel::Info, "Disconnect", true, Some(reason));
     gateway.meter.disconnected(&device, gateway.clock.now_ms());
-    if send_will && let Some(will) = connect.will {
-        conn.publish_will(will);
+    if send_will && let Some(will) = will {
+        conn.publish_will(*will);
     }
     detach_session(
         &gateway,
@@ -421,10 +435,9 @@ fn attach_session(
     {
         // MQTT-3.1.4-3: the older connection is closed, its client told why.
         tracing::info!(client_id, "Client id taken over by a new connection.");
-        let _ = previous.close_reason.set("DUPLICATE_CLIENTID");
-        let _ = previous
-            .tx
-            .send(Outbound::Close(ReasonCode::SessionTakenOver));
+        previous
+            .outbox
+            .close(ReasonCode::SessionTakenOver, "DUPLICATE_CLIENTID");
     }
     if clean_start {
         writes.extend(drop_session(&mut state, &key));
@@ -545,31 +558,39 @@ fn remove_subscription(
 }
 
 /// Sends what a resumed persistent session queued while it was offline.
-fn flush_queue(gateway: &Gateway, account: &str, client_id: &str) {
+async fn flush_queue(gateway: &Gateway, account: &str, client_id: &str) {
+    let routed = dequeue(gateway, account, client_id);
+    durable::write_later(&gateway.store, routed.writes);
+    deliver_all(routed.waiting).await;
+}
+
+/// Hands a session's queued messages to its connection (under the broker's lock).
+fn dequeue(gateway: &Gateway, account: &str, client_id: &str) -> crate::broker::Routed {
     let now = gateway.clock.now_ms();
+    let mut routed = crate::broker::Routed::default();
     let mut state = gateway.broker.lock();
     let Some(session) = state
         .sessions
         .get_mut(&(account.to_string(), client_id.to_string()))
     else {
-        return;
+        return routed;
     };
-    let queued: Vec<(u64, Message)> = session.queue.drain(..).collect();
-    let mut writes = Vec::new();
+    let queued: Vec<(u64, Arc<Message>)> = session.queue.drain(..).collect();
     let target = crate::broker::Target {
         account,
         client_id,
         seq: &gateway.broker.next_seq,
     };
     for (seq, message) in queued {
-        writes.push(durable::delete_queued(account, client_id, seq));
+        routed
+            .writes
+            .push(durable::delete_queued(account, client_id, seq));
         if message.expires_at_ms.is_some_and(|t| t <= now) {
             continue;
         }
-        crate::broker::deliver(&gateway.meter, &target, session, message, now, &mut writes);
+        crate::broker::deliver(&gateway.meter, &target, session, message, now, &mut routed);
     }
-    drop(state);
-    durable::write_later(&gateway.store, writes);
+    routed
 }
 
 impl Conn {
@@ -581,21 +602,27 @@ impl Conn {
     ) -> Ending {
         loop {
             let read = read_packet(reader, buf, Some(self.version));
-            let packet = match keep_alive {
-                Some(limit) => match tokio::time::timeout(limit, read).await {
-                    Ok(result) => result,
-                    Err(_) => {
-                        self.close(ReasonCode::KeepAliveTimeout);
-                        return Ending::Abrupt("MQTT_KEEP_ALIVE_TIMEOUT");
-                    }
-                },
-                None => read.await,
+            let read = async {
+                match keep_alive {
+                    Some(limit) => tokio::time::timeout(limit, read).await.ok(),
+                    None => Some(read.await),
+                }
+            };
+            // Closed from outside (takeover, revocation): stop reading at once.
+            let packet = tokio::select! {
+                biased;
+                _ = self.outbox.closed() => return Ending::Abrupt("SERVER_INITIATED_DISCONNECT"),
+                packet = read => packet,
+            };
+            let Some(packet) = packet else {
+                self.close(ReasonCode::KeepAliveTimeout, "MQTT_KEEP_ALIVE_TIMEOUT");
+                return Ending::Abrupt("MQTT_KEEP_ALIVE_TIMEOUT");
             };
             let packet = match packet {
                 Ok(Some(packet)) => packet,
                 Ok(None) => return Ending::Abrupt("CONNECTION_LOST"),
                 Err(code) => {
-                    self.close(code);
+                    self.close(code, "CLIENT_ERROR");
                     return Ending::Abrupt("CLIENT_ERROR");
                 }
             };
@@ -607,7 +634,9 @@ impl Conn {
                 }
                 Packet::Subscribe(subscribe) => self.on_subscribe(subscribe).await,
                 Packet::Unsubscribe(unsubscribe) => self.on_unsubscribe(unsubscribe).await,
-                Packet::PingReq => self.send(Packet::PingResp),
+                Packet::PingReq => {
+                    self.send(Packet::PingResp).await;
+                }
                 // Fleetward does not redeliver within a connection, so acknowledgements of
                 // its QoS 1 deliveries need no bookkeeping.
                 Packet::PubAck(_) => {}
@@ -618,7 +647,7 @@ impl Conn {
                 }
                 // A second CONNECT (MQTT-3.1.0-2), QoS 2 flows, AUTH: not supported.
                 _ => {
-                    self.close(ReasonCode::ProtocolError);
+                    self.close(ReasonCode::ProtocolError, "CLIENT_ERROR");
                     return Ending::Abrupt("CLIENT_ERROR");
                 }
             }
@@ -650,9 +679,12 @@ impl Conn {
         // The level is looked up again only after a registry change: a publish must not
         // take the registry's lock just to learn that logging is off.
         let generation = self.gateway.registry.generation();
-        let (seen, cached) = self.log_level.get();
-        let wanted = if seen == generation {
-            cached
+        let mut cache = self
+            .log_level
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let wanted = if cache.0 == generation {
+            cache.1
         } else {
             let wanted = crate::iot_log::wanted_level(
                 self.gateway.iot_log.as_ref(),
@@ -660,9 +692,10 @@ impl Conn {
                 &self.account,
                 &subject,
             );
-            self.log_level.set((generation, wanted));
+            *cache = (generation, wanted);
             wanted
         };
+        drop(cache);
         if wanted.is_none_or(|w| level > w) {
             return;
         }
@@ -684,12 +717,15 @@ impl Conn {
         );
     }
 
-    fn send(&self, packet: Packet) {
-        let _ = self.tx.send(Outbound::Packet(Box::new(packet)));
+    /// Queues a packet for the client; waits while its queue is full.
+    async fn send(&self, packet: Packet) {
+        self.outbox.send_packet(packet).await;
     }
 
-    fn close(&self, reason: ReasonCode) {
-        let _ = self.tx.send(Outbound::Close(reason));
+    /// Closes the connection, telling MQTT 5 clients `code`; `reason` names it in the
+    /// lifecycle event.
+    fn close(&self, code: ReasonCode, reason: &'static str) {
+        self.outbox.close(code, reason);
     }
 
     fn allows(&self, action: Action, kind: &str, name: &str) -> bool {
@@ -704,19 +740,19 @@ impl Conn {
     async fn on_publish(&mut self, mut publish: Publish) -> bool {
         if publish.qos == QoS::ExactlyOnce {
             // AWS IoT does not support QoS 2.
-            self.close(ReasonCode::QoSNotSupported);
+            self.close(ReasonCode::QoSNotSupported, "CLIENT_ERROR");
             return false;
         }
         // MQTT 5 topic aliases (3.3.2.3.4): a name sets the alias, an empty name uses it.
         let topic: Arc<str> = match publish.properties.topic_alias.map(NonZeroU16::get) {
             Some(alias) if alias > TOPIC_ALIAS_MAXIMUM => {
-                self.close(ReasonCode::TopicAliasInvalid);
+                self.close(ReasonCode::TopicAliasInvalid, "CLIENT_ERROR");
                 return false;
             }
             Some(alias) if publish.topic.is_empty() => match self.aliases.get(&alias) {
                 Some(topic) => topic.clone(),
                 None => {
-                    self.close(ReasonCode::ProtocolError);
+                    self.close(ReasonCode::ProtocolError, "CLIENT_ERROR");
                     return false;
                 }
             },
@@ -729,11 +765,13 @@ impl Conn {
         };
         publish.properties.topic_alias = None;
         if !topic_within_limits(&topic) {
-            return self.refuse_publish(&publish, ReasonCode::TopicNameInvalid);
+            return self
+                .refuse_publish(&publish, ReasonCode::TopicNameInvalid)
+                .await;
         }
         if publish.payload.len() > MAX_PAYLOAD_BYTES {
             // No PUBACK reason code says "too large": the connection is closed with 0x95.
-            self.close(ReasonCode::PacketTooLarge);
+            self.close(ReasonCode::PacketTooLarge, "CLIENT_ERROR");
             return false;
         }
         let allowed = self.allows(Action::Publish, "topic", &topic)
@@ -750,7 +788,9 @@ impl Conn {
                 Some(&topic),
                 Some("AUTHORIZATION_FAILURE"),
             );
-            return self.refuse_publish(&publish, ReasonCode::NotAuthorized);
+            return self
+                .refuse_publish(&publish, ReasonCode::NotAuthorized)
+                .await;
         }
         let now = self.now();
         self.log(LogLevel::Info, "Publish-In", true, Some(&topic), None);
@@ -767,11 +807,12 @@ impl Conn {
                 self.send(Packet::PubAck(PubReply {
                     packet_id: publish.packet_id,
                     ..PubReply::default()
-                }));
+                }))
+                .await;
             }
             return true;
         }
-        let message = Message {
+        let message = Arc::new(Message {
             topic,
             payload: publish.payload,
             qos: publish.qos,
@@ -781,7 +822,7 @@ impl Conn {
                 .message_expiry_interval
                 .map(|s| now + i64::from(s) * 1000),
             properties: Arc::new(publish.properties),
-        };
+        });
         let mut writes = Vec::new();
         if message.retain {
             let mut state = self.gateway.broker.lock();
@@ -792,38 +833,42 @@ impl Conn {
             } else {
                 topics
                     .retained
-                    .insert(message.topic.to_string(), message.clone());
+                    .insert(message.topic.to_string(), Message::clone(&message));
                 writes.push(durable::put_retained(&self.account, &message, now));
             }
         }
-        writes.extend(self.gateway.broker.route(
+        let routed = self.gateway.broker.route(
             &self.gateway.meter,
             &self.account,
             Some(&self.client_id),
             &message,
             now,
-        ));
+        );
+        writes.extend(routed.writes);
+        // Subscribers whose queues are full slow their publishers down (outbox.rs).
+        deliver_all(routed.waiting).await;
         // Acknowledged means stored: retained messages and queued copies for offline
         // persistent sessions are committed before the PUBACK.
         if !writes.is_empty()
             && let Err(e) = self.gateway.store.write_documents(&writes).await
         {
             tracing::error!(error = %e, "Cannot store a publish; closing the connection.");
-            self.close(ReasonCode::UnspecifiedError);
+            self.close(ReasonCode::UnspecifiedError, "SERVER_ERROR");
             return false;
         }
         if message.qos == QoS::AtLeastOnce {
             self.send(Packet::PubAck(PubReply {
                 packet_id: publish.packet_id,
                 ..PubReply::default()
-            }));
+            }))
+            .await;
         }
         true
     }
 
     /// Answers a refused PUBLISH as AWS IoT does: MQTT 5 gets a PUBACK reason code for QoS 1
     /// (QoS 0 is dropped); MQTT 3.1.1 has no way to say no, so the connection is closed.
-    fn refuse_publish(&self, publish: &Publish, reason: ReasonCode) -> bool {
+    async fn refuse_publish(&self, publish: &Publish, reason: ReasonCode) -> bool {
         match self.version {
             ProtocolVersion::V5 => {
                 if publish.qos == QoS::AtLeastOnce {
@@ -831,12 +876,13 @@ impl Conn {
                         packet_id: publish.packet_id,
                         reason_code: reason,
                         properties: Properties::default(),
-                    }));
+                    }))
+                    .await;
                 }
                 true
             }
             ProtocolVersion::V311 => {
-                self.close(reason);
+                self.close(reason, "CLIENT_ERROR");
                 false
             }
         }
@@ -912,9 +958,10 @@ impl Conn {
             packet_id: subscribe.packet_id,
             reason_codes: codes,
             properties: Properties::default(),
-        }));
+        }))
+        .await;
         for (filter, options) in retained_for {
-            self.send_retained(&filter, options);
+            self.send_retained(&filter, options).await;
         }
     }
 
@@ -929,7 +976,7 @@ impl Conn {
             .then(|| durable::put_session(&self.account, &self.client_id, session, self.now()))
     }
 
-    fn send_retained(&self, filter: &str, options: SubOptions) {
+    async fn send_retained(&self, filter: &str, options: SubOptions) {
         let now = self.now();
         let matching: Vec<Message> = {
             let state = self.gateway.broker.lock();
@@ -950,7 +997,9 @@ impl Conn {
             }
             message.qos = message.qos.min(options.qos);
             message.retain = true;
-            let _ = self.tx.send(Outbound::Deliver(message));
+            if let Offer::Full(message) = self.outbox.offer(Arc::new(message)) {
+                self.outbox.deliver(message).await;
+            }
         }
     }
 
@@ -987,7 +1036,8 @@ impl Conn {
             packet_id: unsubscribe.packet_id,
             reason_codes: codes,
             properties: Properties::default(),
-        }));
+        }))
+        .await;
     }
 
     /// Publishes the will of a connection that ended without a clean DISCONNECT, if the
@@ -999,7 +1049,7 @@ impl Conn {
             return;
         }
         let now = self.now();
-        let message = Message {
+        let message = Arc::new(Message {
             topic: will.topic.as_str().into(),
             payload: will.payload,
             qos: will.qos.min(QoS::AtLeastOnce),
@@ -1009,137 +1059,27 @@ impl Conn {
                 .message_expiry_interval
                 .map(|s| now + i64::from(s) * 1000),
             properties: Arc::new(will.properties),
-        };
+        });
         let mut writes = Vec::new();
         if message.retain {
             let mut state = self.gateway.broker.lock();
             let topics = state.accounts.entry(self.account.clone()).or_default();
             topics
                 .retained
-                .insert(message.topic.to_string(), message.clone());
+                .insert(message.topic.to_string(), Message::clone(&message));
             writes.push(durable::put_retained(&self.account, &message, now));
         }
-        writes.extend(self.gateway.broker.route(
+        let routed = self.gateway.broker.route(
             &self.gateway.meter,
             &self.account,
             Some(&self.client_id),
             &message,
             now,
-        ));
+        );
+        writes.extend(routed.writes);
         durable::write_later(&self.gateway.store, writes);
-    }
-}
-
-/// Reads until one packet is complete; `Ok(None)` at end of stream; `Err` carries the reason
-/// code to close with.
-async fn read_packet<R: AsyncRead + Unpin>(
-    reader: &mut R,
-    buf: &mut BytesMut,
-    version: Option<ProtocolVersion>,
-) -> Result<Option<Packet>, ReasonCode> {
-    loop {
-        match decode_buf(buf, version, MAX_PACKET_BYTES) {
-            Ok(Some(packet)) => return Ok(Some(packet)),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::debug!(error = %e, "Bad MQTT packet.");
-                return Err(e.reason_code());
-            }
-        }
-        buf.reserve(4096);
-        match reader.read_buf(buf).await {
-            Ok(0) | Err(_) => return Ok(None),
-            Ok(_) => {}
+        if !routed.waiting.is_empty() {
+            tokio::spawn(deliver_all(routed.waiting));
         }
     }
-}
-
-async fn send_now<W: AsyncWrite + Unpin>(
-    writer: &mut W,
-    version: ProtocolVersion,
-    packet: Packet,
-) -> std::io::Result<()> {
-    let mut out = Vec::with_capacity(64);
-    encode(&packet, version, &mut out).map_err(|e| std::io::Error::other(e.to_string()))?;
-    writer.write_all(&out).await?;
-    writer.flush().await
-}
-
-/// The writer task: encodes what the connection is asked to send, batching writes.
-async fn write_loop<W: AsyncWrite + Unpin>(
-    mut writer: W,
-    mut rx: mpsc::UnboundedReceiver<Outbound>,
-    version: ProtocolVersion,
-    clock: Arc<dyn fleetward_model::Clock>,
-) {
-    let mut next_packet_id: u16 = 0;
-    let mut out = Vec::with_capacity(8192);
-    while let Some(first) = rx.recv().await {
-        let mut item = Some(first);
-        let mut closing = None;
-        while let Some(outbound) = item.take() {
-            match outbound {
-                Outbound::Packet(packet) => {
-                    let _ = encode(&packet, version, &mut out);
-                }
-                Outbound::Deliver(message) => {
-                    // MQTT 5 3.3.2.3.3: an expired message is not sent, and the interval
-                    // forwarded is what remains of it.
-                    let mut properties = (*message.properties).clone();
-                    if let Some(expires) = message.expires_at_ms {
-                        let remaining_ms = expires - clock.now_ms();
-                        if remaining_ms <= 0 {
-                            item = rx.try_recv().ok();
-                            continue;
-                        }
-                        properties.message_expiry_interval =
-                            Some(u32::try_from((remaining_ms + 999) / 1000).unwrap_or(u32::MAX));
-                    }
-                    let packet_id = if message.qos == QoS::AtLeastOnce {
-                        next_packet_id = next_packet_id.checked_add(1).unwrap_or(1);
-                        next_packet_id
-                    } else {
-                        0
-                    };
-                    let publish = Publish {
-                        dup: false,
-                        qos: message.qos,
-                        retain: message.retain,
-                        topic: message.topic.to_string(),
-                        packet_id,
-                        properties,
-                        payload: message.payload,
-                    };
-                    let _ = encode(&Packet::Publish(publish), version, &mut out);
-                }
-                Outbound::Close(reason) => {
-                    closing = Some(reason);
-                    break;
-                }
-            }
-            if out.len() < 64 * 1024 {
-                item = rx.try_recv().ok();
-            }
-        }
-        if let Some(reason) = closing {
-            if version == ProtocolVersion::V5 {
-                let _ = encode(
-                    &Packet::Disconnect(Disconnect {
-                        reason_code: reason,
-                        properties: Properties::default(),
-                    }),
-                    version,
-                    &mut out,
-                );
-            }
-            let _ = writer.write_all(&out).await;
-            let _ = writer.shutdown().await;
-            return;
-        }
-        if writer.write_all(&out).await.is_err() || writer.flush().await.is_err() {
-            return;
-        }
-        out.clear();
-    }
-    let _ = writer.shutdown().await;
 }

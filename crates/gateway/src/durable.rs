@@ -217,7 +217,7 @@ pub async fn restore(
                 topics.retained.insert(d.key.clone(), message);
             }
         }
-        let mut queues: HashMap<String, VecDeque<(u64, Message)>> = HashMap::new();
+        let mut queues: HashMap<String, VecDeque<(u64, Arc<Message>)>> = HashMap::new();
         for d in all(store, &account_id, QUEUED).await? {
             let Some((client, seq)) = d.key.rsplit_once('|') else {
                 continue;
@@ -229,7 +229,7 @@ pub async fn restore(
             queues
                 .entry(client.to_string())
                 .or_default()
-                .push_back((seq, message));
+                .push_back((seq, Arc::new(message)));
         }
         for d in all(store, &account_id, SESSION).await? {
             let Ok(stored) = serde_json::from_str::<StoredSession>(&d.body) else {

@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use fleetward_device_report::{LastAccepted, ThrottlePolicy};
 use fleetward_store::Store;
 
-use crate::broker::{Broker, Outbound};
+use crate::broker::Broker;
 use crate::events::Recorder;
 use crate::metrics::Meter;
 
@@ -114,21 +114,22 @@ impl Gateway {
         if wildcard || !crate::limits::topic_within_limits(topic) {
             return Err(format!("'{topic}' is not a valid MQTT topic name."));
         }
-        let message = crate::broker::Message {
+        let message = Arc::new(crate::broker::Message {
             topic: topic.into(),
             payload: bytes::Bytes::from(payload),
             qos: fleetward_mqtt::QoS::AtLeastOnce,
             retain: false,
             properties: Arc::new(fleetward_mqtt::Properties::default()),
             expires_at_ms: None,
-        };
+        });
         let now = self.clock.now_ms();
-        let writes = self.broker.route(&self.meter, account, None, &message, now);
-        if writes.is_empty() {
+        let routed = self.broker.route(&self.meter, account, None, &message, now);
+        crate::outbox::deliver_all(routed.waiting).await;
+        if routed.writes.is_empty() {
             return Ok(());
         }
         self.store
-            .write_documents(&writes)
+            .write_documents(&routed.writes)
             .await
             .map_err(|e| e.to_string())
     }
@@ -210,10 +211,10 @@ impl Gateway {
                 if let Some(id) = cert_id
                     && self.registry.identify(&id, now).is_err()
                 {
-                    let _ = connection.close_reason.set("SERVER_INITIATED_DISCONNECT");
-                    let _ = connection
-                        .tx
-                        .send(Outbound::Close(fleetward_mqtt::ReasonCode::NotAuthorized));
+                    connection.outbox.close(
+                        fleetward_mqtt::ReasonCode::NotAuthorized,
+                        "SERVER_INITIATED_DISCONNECT",
+                    );
                 }
             }
         }

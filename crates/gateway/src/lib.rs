@@ -11,9 +11,11 @@ mod gateway;
 mod iot_log;
 mod limits;
 mod metrics;
+mod outbox;
 mod reports;
 mod subscriptions;
 mod tls;
+mod wire_io;
 
 pub use gateway::{Gateway, GatewayConfig};
 pub use subscriptions::{SharedGroup, SubscriptionTree};

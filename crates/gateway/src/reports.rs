@@ -67,18 +67,21 @@ pub fn handle(gateway: &Gateway, account: &str, topic: &str, payload: &[u8], now
             );
         }
     }
-    let reply = Message {
+    let reply = Arc::new(Message {
         topic: outcome.reply_topic.as_str().into(),
         payload: Bytes::from(outcome.reply_payload),
         qos: QoS::AtLeastOnce,
         retain: false,
         properties: Arc::new(Properties::default()),
         expires_at_ms: None,
-    };
-    let writes = gateway
+    });
+    let routed = gateway
         .broker
         .route(&gateway.meter, account, None, &reply, now_ms);
-    crate::durable::write_later(&gateway.store, writes);
+    crate::durable::write_later(&gateway.store, routed.writes);
+    if !routed.waiting.is_empty() {
+        tokio::spawn(crate::outbox::deliver_all(routed.waiting));
+    }
     true
 }
 

@@ -47,8 +47,8 @@ pub mod topic;
 pub use codec::{decode, decode_buf, encode, encoded_len};
 pub use error::{DecodeError, EncodeError};
 pub use packet::{
-    Auth, ConnAck, Connect, Disconnect, Packet, PacketType, PubReply, Publish, SubAck, Subscribe,
-    Subscription, UnsubAck, Unsubscribe, Will,
+    Auth, ConnAck, Connect, Disconnect, Packet, PacketType, PubReply, Publish, PublishRef, SubAck,
+    Subscribe, Subscription, UnsubAck, Unsubscribe, Will,
 };
 pub use property::{Properties, PropertyId};
 pub use reason::{ConnectReturnCode, ReasonCode};

@@ -19,7 +19,7 @@ use bytes::BufMut;
 pub use connack::ConnAck;
 pub use connect::{Connect, Will};
 pub use disconnect::{Auth, Disconnect};
-pub use publish::Publish;
+pub use publish::{Publish, PublishRef};
 pub use pubreply::PubReply;
 pub use subscribe::{SubAck, Subscribe, Subscription};
 pub use unsubscribe::{UnsubAck, Unsubscribe};

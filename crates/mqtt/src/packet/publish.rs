@@ -37,15 +37,21 @@ const QOS_SHIFT: u8 = 1;
 const RETAIN: u8 = 0x01;
 
 impl Publish {
+    /// This PUBLISH as a borrowed view, which is what is actually encoded.
+    pub fn as_ref(&self) -> PublishRef<'_> {
+        PublishRef {
+            dup: self.dup,
+            qos: self.qos,
+            retain: self.retain,
+            topic: &self.topic,
+            packet_id: self.packet_id,
+            properties: &self.properties,
+            payload: &self.payload,
+        }
+    }
+
     pub(crate) fn flags(&self) -> u8 {
-        let mut flags = (self.qos as u8) << QOS_SHIFT;
-        if self.dup {
-            flags |= DUP;
-        }
-        if self.retain {
-            flags |= RETAIN;
-        }
-        flags
+        self.as_ref().flags()
     }
 
     pub(crate) fn decode(
@@ -92,37 +98,87 @@ impl Publish {
     }
 
     pub(crate) fn body_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
+        self.as_ref().body_len(version)
+    }
+
+    pub(crate) fn write(&self, version: ProtocolVersion, out: &mut impl BufMut) {
+        self.as_ref().write(version, out)
+    }
+
+    /// Encodes this PUBLISH as [`crate::encode`] would encode `Packet::Publish(self)`.
+    pub fn encode(
+        &self,
+        version: ProtocolVersion,
+        out: &mut impl BufMut,
+    ) -> Result<usize, EncodeError> {
+        self.as_ref().encode(version, out)
+    }
+
+    /// The size [`Publish::encode`] would write, to compare with the receiver's Maximum
+    /// Packet Size before sending (MQTT-3.1.2-24).
+    pub fn encoded_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
+        self.as_ref().encoded_len(version)
+    }
+}
+
+/// A PUBLISH made of borrowed parts: a broker sending one stored message to many
+/// subscribers encodes it from its own fields, without building a [`Publish`] (and copying
+/// its topic and properties) for each of them.
+#[derive(Debug, Clone, Copy)]
+pub struct PublishRef<'a> {
+    pub dup: bool,
+    pub qos: QoS,
+    pub retain: bool,
+    pub topic: &'a str,
+    pub packet_id: u16,
+    pub properties: &'a Properties,
+    pub payload: &'a [u8],
+}
+
+impl PublishRef<'_> {
+    fn flags(&self) -> u8 {
+        let mut flags = (self.qos as u8) << QOS_SHIFT;
+        if self.dup {
+            flags |= DUP;
+        }
+        if self.retain {
+            flags |= RETAIN;
+        }
+        flags
+    }
+
+    fn body_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
         let v5 = version == ProtocolVersion::V5;
         if self.dup && self.qos == QoS::AtMostOnce {
             return Err(EncodeError::Invalid("DUP on a QoS 0 PUBLISH"));
         }
         let aliased = v5 && self.properties.topic_alias.is_some();
         if !(self.topic.is_empty() && aliased) {
-            validate_topic_name(&self.topic).map_err(EncodeError::TopicNameInvalid)?;
+            validate_topic_name(self.topic).map_err(EncodeError::TopicNameInvalid)?;
         }
-        let mut len = str_len(&self.topic)? + self.payload.len();
+        let mut len = str_len(self.topic)? + self.payload.len();
         if self.qos != QoS::AtMostOnce {
             check_packet_id(self.packet_id)?;
             len += 2;
         }
         if v5 {
-            len += property::encoded_len(&self.properties, Context::Publish)?;
+            len += property::encoded_len(self.properties, Context::Publish)?;
         }
         Ok(len)
     }
 
-    pub(crate) fn write(&self, version: ProtocolVersion, out: &mut impl BufMut) {
+    fn write(&self, version: ProtocolVersion, out: &mut impl BufMut) {
         put_prefixed(out, self.topic.as_bytes());
         if self.qos != QoS::AtMostOnce {
             out.put_u16(self.packet_id);
         }
         if version == ProtocolVersion::V5 {
-            property::write(&self.properties, out);
+            property::write(self.properties, out);
         }
-        out.put_slice(&self.payload);
+        out.put_slice(self.payload);
     }
 
-    /// Encodes this PUBLISH as [`crate::encode`] would encode `Packet::Publish(self)`.
+    /// Encodes the PUBLISH as [`Publish::encode`] does.
     pub fn encode(
         &self,
         version: ProtocolVersion,
@@ -133,8 +189,7 @@ impl Publish {
         write_packet(first_byte, body, out, |out| self.write(version, out))
     }
 
-    /// The size [`Publish::encode`] would write, to compare with the receiver's Maximum
-    /// Packet Size before sending (MQTT-3.1.2-24).
+    /// The size [`PublishRef::encode`] would write.
     pub fn encoded_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
         total_len(self.body_len(version)?)
     }
