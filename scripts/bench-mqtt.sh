@@ -28,7 +28,8 @@
 # the machine disturbs them less), QUIET_WAIT (60: seconds to wait for an idle machine
 # before each measurement), MAX_SERVER_RSS_MB (6144), BENCH_TARGET_DIR (target),
 # FW_MQTT_PORT (28883), MOSQ_PORT (28884), API_PORT (27440), MOSQ_EXTRA_CONF (lines added
-# to mosquitto.conf).
+# to mosquitto.conf), PARTS ("connect qos0 qos0-ladder qos1 qos1-ladder idle": which figures
+# to measure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -50,6 +51,8 @@ FW_MQTT_PORT=${FW_MQTT_PORT:-28883}
 MOSQ_PORT=${MOSQ_PORT:-28884}
 API_PORT=${API_PORT:-27440}
 MOSQ_EXTRA_CONF=${MOSQ_EXTRA_CONF:-}
+PARTS=" ${PARTS:-connect qos0 qos0-ladder qos1 qos1-ladder idle} "
+part() { [[ $PARTS == *" $1 "* ]]; }
 
 step() { printf '\n==> %s\n' "$*"; }
 load() { printf '    (load average: %s)\n' "$(cut -d' ' -f1-3 /proc/loadavg)"; }
@@ -189,8 +192,8 @@ median() {
 # Lets a broker finish what the last run left (queued messages) before the next run.
 settle() { sleep 3; }
 
-step "Connection rate ($CONNECTORS connectors, ${SECONDS_PER_RUN}s, $RUNS runs each)"
-for run in $(seq "$RUNS"); do
+part connect && step "Connection rate ($CONNECTORS connectors, ${SECONDS_PER_RUN}s, $RUNS runs each)"
+part connect && for run in $(seq "$RUNS"); do
     for broker in mosquitto fleetward; do
         printf -- '-- %s, run %s\n' "$broker" "$run"
         quiet
@@ -222,12 +225,16 @@ fanin() {
 }
 
 for qos in 0 1; do
+    part "qos$qos" || continue
     step "QoS $qos fan-in, unthrottled ($CLIENTS publishers -> 1 subscriber, ${SECONDS_PER_RUN}s, $RUNS runs each)"
     for run in $(seq "$RUNS"); do
         for broker in mosquitto fleetward; do
             fanin "qos$qos" "$broker" "$qos" "$SECONDS_PER_RUN"
         done
     done
+done
+for qos in 0 1; do
+    part "qos$qos-ladder" || continue
     step "QoS $qos fan-in, offered $RATES msg/s per publisher (${LADDER_SECONDS}s, $RUNS runs each)"
     for run in $(seq "$RUNS"); do
         for rate in $RATES; do
@@ -240,8 +247,8 @@ done
 
 # Memory last, on freshly started brokers: what earlier runs left in the heap is not
 # part of this figure.
-step "$IDLE_CONNECTIONS idle connections (keep-alive 600 s), $RUNS runs each"
-for run in $(seq "$RUNS"); do
+part idle && step "$IDLE_CONNECTIONS idle connections (keep-alive 600 s), $RUNS runs each"
+part idle && for run in $(seq "$RUNS"); do
     for broker in mosquitto fleetward; do
         if [[ $broker == fleetward ]]; then
             stop_pid "$FW_PID"
@@ -303,8 +310,8 @@ capacity() {
         done
     done
 }
-capacity 0
-capacity 1
+part qos0-ladder && capacity 0
+part qos1-ladder && capacity 1
 printf '%-60s %12s %12s %8s\n' "figure" "mosquitto" "Fleetward" "F / m"
 row "connections/s ($CONNECTORS connectors; full handshake each)" connect
 row "  broker CPU during it (cores)" connect-cpu

@@ -73,12 +73,32 @@ pub enum Credential {
     ClaimedCertificateId,
 }
 
-pub async fn run<S>(gateway: Arc<Gateway>, stream: S, peer: SocketAddr, credential: Credential)
+/// Runs one connection to its end. The stream is split before the connection's future is
+/// made, so that future (every connection's resident state) does not also hold it.
+pub fn run<S>(
+    gateway: Arc<Gateway>,
+    stream: S,
+    peer: SocketAddr,
+    credential: Credential,
+) -> impl Future<Output = ()> + Send
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut reader, writer) = tokio::io::split(stream);
-    let mut buf = BytesMut::with_capacity(4096);
+    let (reader, writer) = tokio::io::split(stream);
+    run_split(gateway, reader, writer, peer, credential)
+}
+
+async fn run_split<R, W>(
+    gateway: Arc<Gateway>,
+    mut reader: R,
+    writer: W,
+    peer: SocketAddr,
+    credential: Credential,
+) where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let mut buf = BytesMut::new();
     let connect_wait = Duration::from_millis(gateway.config.connect_timeout_ms);
     let mut connect =
         match tokio::time::timeout(connect_wait, read_packet(&mut reader, &mut buf, None)).await {
@@ -143,6 +163,7 @@ where
         .and_then(|der| fleetward_ca::parse_certificate_der(der).map_err(|_| ()))
         .map(|c| fleetward_registry::certificate_context(&c))
         .unwrap_or_default();
+    drop(cert_der);
     let mut auth = ConnectionAuth::new(
         gateway.registry.clone(),
         identity.clone(),
@@ -718,8 +739,8 @@ impl Conn {
     }
 
     /// Queues a packet for the client; waits while its queue is full.
-    async fn send(&self, packet: Packet) {
-        self.outbox.send_packet(packet).await;
+    fn send(&self, packet: Packet) -> impl Future<Output = bool> + Send + '_ {
+        self.outbox.send_packet(packet)
     }
 
     /// Closes the connection, telling MQTT 5 clients `code`; `reason` names it in the

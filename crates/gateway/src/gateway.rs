@@ -176,7 +176,9 @@ impl Gateway {
                     return;
                 };
                 let credential = crate::connection::Credential::Certificate(cert);
-                crate::connection::run(gateway, stream, peer, credential).await;
+                // A task of its own: the handshake's state is not kept for the connection's
+                // lifetime.
+                tokio::spawn(crate::connection::run(gateway, stream, peer, credential));
             });
         }
     }

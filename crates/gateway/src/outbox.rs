@@ -106,12 +106,16 @@ impl Outbox {
 
     /// Queues a protocol packet, waiting for room: the connection's own reader sends these,
     /// so a client that does not read what it is sent stops being read. `false` once the
-    /// connection is closed.
-    pub async fn send_packet(&self, packet: Packet) -> bool {
-        tokio::select! {
-            biased;
-            _ = self.closed.cancelled() => false,
-            sent = self.tx.send(Outbound::Packet(Box::new(packet))) => sent.is_ok(),
+    /// connection is closed. (The packet is boxed before the wait so that the waiting
+    /// future, part of every connection's state, stays small.)
+    pub fn send_packet(&self, packet: Packet) -> impl Future<Output = bool> + Send + '_ {
+        let item = Outbound::Packet(Box::new(packet));
+        async move {
+            tokio::select! {
+                biased;
+                _ = self.closed.cancelled() => false,
+                sent = self.tx.send(item) => sent.is_ok(),
+            }
         }
     }
 

@@ -22,8 +22,10 @@ use crate::outbox::{Outbound, Outbox};
 /// Read size while no packet is partly read: enough for the small packets idle devices
 /// send (PINGREQ, short publishes) without holding kilobytes per connection.
 const SMALL_READ: usize = 256;
-/// Read size in the middle of a packet or a burst.
+/// Read size in the middle of a packet: busy connections grow their buffer to this.
 const LARGE_READ: usize = 4096;
+/// A read buffer larger than this (after a large packet) is let go between packets.
+const LARGEST_KEPT: usize = 16 * 1024;
 /// A writer batches up to this much before writing.
 const WRITE_BATCH: usize = 64 * 1024;
 /// How long a closing connection's last bytes may take to go out.
@@ -45,8 +47,8 @@ pub async fn read_packet<R: AsyncRead + Unpin>(
                 return Err(e.reason_code());
             }
         }
-        if buf.is_empty() && buf.capacity() > LARGE_READ {
-            // After a large packet: let its allocation go (its payload may still share it).
+        if buf.is_empty() && buf.capacity() > LARGEST_KEPT {
+            // Between packets: let a large allocation go (a payload may still share it).
             *buf = BytesMut::new();
         }
         buf.reserve(if buf.is_empty() {
