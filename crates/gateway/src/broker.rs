@@ -17,7 +17,7 @@ use fleetward_store::DocumentWrite;
 
 use crate::auth::ConnectionAuth;
 use crate::durable;
-use crate::metrics::{Count, DeviceKey, Meter};
+use crate::metrics::{Count, DeviceMeter};
 use crate::outbox::{Offer, Outbox};
 use crate::subscriptions::{SharedGroup, SubscriptionTree};
 
@@ -49,7 +49,7 @@ pub struct LiveConnection {
     pub outbox: Arc<Outbox>,
     pub auth: Arc<Mutex<ConnectionAuth>>,
     /// Whose metrics this connection's messages count towards.
-    pub device: Arc<DeviceKey>,
+    pub device: Arc<DeviceMeter>,
 }
 
 /// MQTT session state, kept while connected and, for persistent sessions, after.
@@ -97,7 +97,6 @@ impl Broker {
     /// Fleetward's own messages, such as Device Defender report replies).
     pub fn route(
         &self,
-        meter: &Meter,
         account: &str,
         sender: Option<&str>,
         message: &Arc<Message>,
@@ -159,7 +158,7 @@ impl Broker {
                 client_id: &key.1,
                 seq: &self.next_seq,
             };
-            deliver(meter, &target, session, copy, now_ms, &mut routed);
+            deliver(&target, session, copy, now_ms, &mut routed);
         }
         routed
     }
@@ -186,7 +185,6 @@ pub struct Target<'a> {
 /// to its queue if it is persistent and the message is QoS 1 (adding the store writes that
 /// keep the queue).
 pub fn deliver(
-    meter: &Meter,
     target: &Target<'_>,
     session: &mut Session,
     message: Arc<Message>,
@@ -200,10 +198,10 @@ pub fn deliver(
             .unwrap_or_else(PoisonError::into_inner)
             .allows(Action::Receive, "topic", &message.topic, now_ms, None);
         if !allowed {
-            meter.count(&connection.device, Count::AuthorizationFailure);
+            connection.device.count(Count::AuthorizationFailure);
             return;
         }
-        meter.count(&connection.device, Count::MessageReceived);
+        connection.device.count(Count::MessageReceived);
         if let Offer::Full(message) = connection.outbox.offer(message) {
             routed.waiting.push((connection.outbox.clone(), message));
         }

@@ -30,7 +30,7 @@ use crate::iot_log::LogEvent;
 use crate::limits::{
     MAX_CLIENT_ID_BYTES, MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, topic_within_limits,
 };
-use crate::metrics::{Count, DeviceKey};
+use crate::metrics::{Count, DeviceMeter};
 use crate::outbox::{Offer, Outbox, deliver_all};
 use crate::wire_io::{read_packet, send_now, write_loop};
 
@@ -55,7 +55,7 @@ struct Conn {
     auth: Arc<Mutex<ConnectionAuth>>,
     outbox: Arc<Outbox>,
     aliases: HashMap<u16, Arc<str>>,
-    device: Arc<DeviceKey>,
+    device: Arc<DeviceMeter>,
     peer: SocketAddr,
     source_ip: String,
     cert_id: String,
@@ -185,7 +185,7 @@ async fn run_split<R, W>(
     let recorder = gateway.recorder.clone();
     let thing_name = auth.thing_name().unwrap_or_default().to_string();
     // Metrics count per thing, or per client id for a device that acts as no thing.
-    let device: Arc<DeviceKey> = Arc::new((
+    let device: Arc<DeviceMeter> = gateway.meter.device((
         identity.account_id.clone(),
         if thing_name.is_empty() {
             client_id.clone()
@@ -193,7 +193,7 @@ async fn run_split<R, W>(
             thing_name.clone()
         },
     ));
-    gateway.meter.count(&device, Count::ConnectionAttempt);
+    device.count(Count::ConnectionAttempt);
     let source_ip = peer.ip().to_string();
     let cert_text = cert_id.to_string();
     let iot_log = |level: LogLevel, event_type: &str, success: bool, reason: Option<&str>| {
@@ -252,7 +252,7 @@ async fn run_split<R, W>(
             false,
             Some("AUTHORIZATION_FAILURE"),
         );
-        gateway.meter.count(&device, Count::AuthorizationFailure);
+        device.count(Count::AuthorizationFailure);
         let _ = send_now(
             &mut writer,
             version,
@@ -609,7 +609,7 @@ fn dequeue(gateway: &Gateway, account: &str, client_id: &str) -> crate::broker::
         if message.expires_at_ms.is_some_and(|t| t <= now) {
             continue;
         }
-        crate::broker::deliver(&gateway.meter, &target, session, message, now, &mut routed);
+        crate::broker::deliver(&target, session, message, now, &mut routed);
     }
     routed
 }
@@ -798,9 +798,7 @@ impl Conn {
         let allowed = self.allows(Action::Publish, "topic", &topic)
             && (!publish.retain || self.allows(Action::RetainPublish, "topic", &topic));
         if !allowed {
-            self.gateway
-                .meter
-                .count(&self.device, Count::AuthorizationFailure);
+            self.device.count(Count::AuthorizationFailure);
             tracing::debug!(client_id = self.client_id, topic = %topic, "iot:Publish denied.");
             self.log(
                 LogLevel::Error,
@@ -815,12 +813,9 @@ impl Conn {
         }
         let now = self.now();
         self.log(LogLevel::Info, "Publish-In", true, Some(&topic), None);
-        self.gateway.meter.count(
-            &self.device,
-            Count::MessageSent {
-                bytes: publish.payload.len(),
-            },
-        );
+        self.device.count(Count::MessageSent {
+            bytes: publish.payload.len(),
+        });
         if topic.starts_with("$aws/things/")
             && crate::reports::handle(&self.gateway, &self.account, &topic, &publish.payload, now)
         {
@@ -858,13 +853,10 @@ impl Conn {
                 writes.push(durable::put_retained(&self.account, &message, now));
             }
         }
-        let routed = self.gateway.broker.route(
-            &self.gateway.meter,
-            &self.account,
-            Some(&self.client_id),
-            &message,
-            now,
-        );
+        let routed = self
+            .gateway
+            .broker
+            .route(&self.account, Some(&self.client_id), &message, now);
         writes.extend(routed.writes);
         // Subscribers whose queues are full slow their publishers down (outbox.rs).
         deliver_all(routed.waiting).await;
@@ -922,9 +914,7 @@ impl Conn {
                 continue;
             }
             if !self.allows(Action::Subscribe, "topicfilter", &sub.filter) {
-                self.gateway
-                    .meter
-                    .count(&self.device, Count::AuthorizationFailure);
+                self.device.count(Count::AuthorizationFailure);
                 self.log(
                     LogLevel::Error,
                     "Subscribe",
@@ -1090,13 +1080,10 @@ impl Conn {
                 .insert(message.topic.to_string(), Message::clone(&message));
             writes.push(durable::put_retained(&self.account, &message, now));
         }
-        let routed = self.gateway.broker.route(
-            &self.gateway.meter,
-            &self.account,
-            Some(&self.client_id),
-            &message,
-            now,
-        );
+        let routed = self
+            .gateway
+            .broker
+            .route(&self.account, Some(&self.client_id), &message, now);
         writes.extend(routed.writes);
         durable::write_later(&self.gateway.store, writes);
         if !routed.waiting.is_empty() {

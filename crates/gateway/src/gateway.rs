@@ -123,7 +123,7 @@ impl Gateway {
             expires_at_ms: None,
         });
         let now = self.clock.now_ms();
-        let routed = self.broker.route(&self.meter, account, None, &message, now);
+        let routed = self.broker.route(account, None, &message, now);
         crate::outbox::deliver_all(routed.waiting).await;
         if routed.writes.is_empty() {
             return Ok(());

@@ -75,9 +75,7 @@ pub fn handle(gateway: &Gateway, account: &str, topic: &str, payload: &[u8], now
         properties: Arc::new(Properties::default()),
         expires_at_ms: None,
     });
-    let routed = gateway
-        .broker
-        .route(&gateway.meter, account, None, &reply, now_ms);
+    let routed = gateway.broker.route(account, None, &reply, now_ms);
     crate::durable::write_later(&gateway.store, routed.writes);
     if !routed.waiting.is_empty() {
         tokio::spawn(crate::outbox::deliver_all(routed.waiting));
