@@ -6,6 +6,7 @@
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode};
+use fleetward_audit::AuditError;
 use fleetward_hub::HubError;
 use fleetward_registry::RegistryError;
 use fleetward_sigv4::SigV4Error;
@@ -84,6 +85,23 @@ impl From<RegistryError> for ApiError {
         match e {
             RegistryError::Internal(detail) => {
                 tracing::error!(%detail, "Registry operation failed.");
+                Self::new(500, "InternalFailureException", "Internal service failure.")
+            }
+            other => Self {
+                status: other.status(),
+                code: other.code(),
+                message: other.to_string(),
+                extra: other.extra_members(),
+            },
+        }
+    }
+}
+
+impl From<AuditError> for ApiError {
+    fn from(e: AuditError) -> Self {
+        match e {
+            AuditError::Internal(detail) => {
+                tracing::error!(%detail, "Audit operation failed.");
                 Self::new(500, "InternalFailureException", "Internal service failure.")
             }
             other => Self {

@@ -1,6 +1,7 @@
 //! The HTTP API of Fleetward: one listener, one request pipeline for every AWS service
 //! (SigV4 authentication, routing by the service in the credential scope, one error mapping),
-//! plus the unauthenticated `/health` and Prometheus `/metrics` endpoints.
+//! plus the unauthenticated `/health` and Prometheus `/metrics` endpoints, and SNS's
+//! unsigned SubscribeURL, UnsubscribeURL and signing certificate.
 
 mod auth;
 mod error;
@@ -9,6 +10,7 @@ mod keys;
 mod pipeline;
 mod route;
 mod securityhub;
+mod sns;
 mod wire;
 
 pub use error::ApiError;

@@ -32,6 +32,10 @@ const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30
 pub struct AppState {
     pub hub: Arc<Hub>,
     pub registry: Arc<Registry>,
+    /// Device Defender audit (the `iot` audit operations).
+    pub audit: Arc<fleetward_audit::Audit>,
+    /// Notification topics (the `sns` API).
+    pub events: Arc<fleetward_events::Events>,
     pub keys: Arc<KeyCache>,
     pub clock: Arc<dyn Clock>,
     pub region: String,
@@ -50,7 +54,10 @@ async fn handle(
     let mut response = handle_request(state, request).await;
     // SDKs report this id (ResponseMetadata.RequestId); operators grep logs for it.
     let request_id = uuid::Uuid::new_v4().to_string();
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    // SNS answers carry their request id in the XML body too, and set the header themselves.
+    if !response.headers().contains_key("x-amzn-RequestId")
+        && let Ok(value) = HeaderValue::from_str(&request_id)
+    {
         response.headers_mut().insert("x-amzn-RequestId", value);
     }
     response
@@ -116,6 +123,10 @@ async fn handle_request(state: AppState, request: Request<Body>) -> Response<Bod
         headers: &headers,
         body: &body,
     };
+    // The query protocol (XML) and SNS's unsigned URLs are answered on their own path.
+    if let Some(response) = crate::sns::try_serve(&state, &request).await {
+        return response;
+    }
     let (service, operation, result) = serve_signed(&state, &request).await;
     let status = match &result {
         Ok(_) => 200,
@@ -189,6 +200,24 @@ async fn serve_signed(
             ("securityhub", operation.name(), result)
         }
         "iot" => {
+            if let Some((operation, labels, members)) =
+                iot::audit::resolve(request.method, request.raw_path)
+            {
+                let result = match build_input(
+                    request.body,
+                    labels,
+                    request.raw_query,
+                    request.headers,
+                    members,
+                ) {
+                    Ok(input) => {
+                        iot::audit::dispatch(&state.audit, &authenticated.caller, operation, input)
+                            .await
+                    }
+                    Err(e) => Err(e.in_iot_shape()),
+                };
+                return ("iot", operation.name(), result);
+            }
             let Some((operation, labels, members)) = iot::resolve(request.method, request.raw_path)
             else {
                 return (

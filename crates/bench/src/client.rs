@@ -1,5 +1,5 @@
-//! A minimal rest-json client (Security Hub, IoT): JSON over HTTP, signed with Fleetward's
-//! own SigV4 code (which its tests check against botocore and aws-sigv4).
+//! A minimal rest-json client (Security Hub, IoT) and query-protocol client (SNS), signed with
+//! Fleetward's own SigV4 code (which its tests check against botocore and aws-sigv4).
 
 use fleetward_model::Clock;
 use fleetward_sigv4::{RequestParts, SigningParams, sign};
@@ -107,5 +107,46 @@ impl Client {
             return Err(format!("{status}: {}", String::from_utf8_lossy(&bytes)));
         }
         serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+    }
+
+    /// Sends one signed AWS query-protocol request (`Action=...`, form-encoded, e.g. `sns`);
+    /// returns the XML answer or the error text.
+    pub async fn call_query(&self, service: &str, form: String) -> Result<String, String> {
+        let content_type = "application/x-www-form-urlencoded; charset=utf-8";
+        let headers = [("host", self.host.as_str()), ("content-type", content_type)];
+        let body = form.into_bytes();
+        let parts = RequestParts {
+            method: "POST",
+            raw_path: "/",
+            raw_query: "",
+            headers: &headers,
+            body: &body,
+        };
+        let signed = sign(
+            &parts,
+            &SigningParams {
+                access_key_id: &self.key_id,
+                secret_access_key: &self.secret,
+                region: &self.region,
+                service,
+                time_ms: fleetward_model::SystemClock.now_ms(),
+            },
+        )
+        .map_err(|e| e.message())?;
+        let mut request = self
+            .http
+            .post(format!("{}/", self.endpoint))
+            .header("content-type", content_type)
+            .body(body);
+        for (name, value) in signed.headers() {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!("{status}: {text}"));
+        }
+        Ok(text)
     }
 }

@@ -6,12 +6,17 @@
 //!   fleetward-bench things --endpoint URL --credentials FILE --things 1000000 --clients 8
 //!   fleetward-bench certs  --endpoint URL --credentials FILE --certs 1000000 --clients 8
 //!   fleetward-bench lists  --endpoint URL --credentials FILE --pages 200
+//!   fleetward-bench audit-fleet --endpoint URL --credentials FILE --policies 100000 \
+//!       --database-url sqlite://DATA/fleetward.db --data-dir DATA
+//!   fleetward-bench audit  --endpoint URL --credentials FILE
 //!   fleetward-bench rss    --pid PID
 //!   fleetward-bench mqtt-setup --endpoint URL --credentials FILE --devices 1000 --out DIR
 //!   fleetward-bench mqtt-fanin --addr HOST:PORT --certs DIR --ca FILE --clients 1000 --qos 0
 //!   fleetward-bench mqtt-connect-rate --addr HOST:PORT --certs DIR --ca FILE --concurrency 16
 //!   fleetward-bench mqtt-idle --addr HOST:PORT --certs DIR --ca FILE --connections 10000
+//!   fleetward-bench sns    --endpoint URL --credentials FILE --messages 50000 --clients 32 [--rate 1000]
 
+mod audit;
 mod client;
 mod findings;
 mod import;
@@ -19,6 +24,7 @@ mod mqtt;
 mod proc_stat;
 mod query;
 mod registry;
+mod sns;
 
 use clap::{Parser, Subcommand};
 
@@ -128,6 +134,27 @@ enum Command {
         #[command(flatten)]
         args: mqtt::connections::IdleArgs,
     },
+    /// Publish to a topic with one http subscriber (run here): delivered/s and latency.
+    Sns {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        args: sns::SnsArgs,
+    },
+    /// Audit fleet on top of `things` and `certs`: policies, certificates with known findings,
+    /// connection history.
+    AuditFleet {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        args: audit::fleet::FleetArgs,
+    },
+    /// Every audit check on: time until the on-demand audit completes and until all its
+    /// findings are in the hub.
+    Audit {
+        #[command(flatten)]
+        target: Target,
+    },
     /// Resident memory of a process, from /proc.
     Rss {
         #[arg(long)]
@@ -169,6 +196,9 @@ async fn main() -> std::process::ExitCode {
             mqtt::connections::connect_rate(&broker, &args).await
         }
         Command::MqttIdle { broker, args } => mqtt::connections::idle(&broker, &args).await,
+        Command::Sns { target, args } => sns::run(&target, &args).await,
+        Command::AuditFleet { target, args } => audit::fleet::run(&target, &args).await,
+        Command::Audit { target } => audit::run(&target).await,
         Command::Rss { pid } => rss(pid),
     };
     match result {

@@ -177,6 +177,25 @@ impl CertificateAuthority {
         self.issuer.key().sign(data).map_err(rcgen_error)
     }
 
+    /// Certifies a message-signing public key (DER SubjectPublicKeyInfo, e.g. the RSA key
+    /// that signs SNS notifications) with the issuing CA: subject `O=Fleetward, CN=common_name`,
+    /// digitalSignature only, valid 397 days (never past the issuing CA).
+    pub fn certify_signing_key(
+        &self,
+        spki_der: &[u8],
+        common_name: &str,
+        now_ms: i64,
+    ) -> Result<String, CaError> {
+        let key = rcgen::SubjectPublicKeyInfo::from_der(spki_der)
+            .map_err(|e| CaError::invalid("not a public key").with_detail(e))?;
+        let mut params = profiles::message_signing(common_name, now_ms)?;
+        let ca_end = crate::time::from_ms(self.issuing.not_after_ms)?;
+        if params.not_after > ca_end {
+            params.not_after = ca_end;
+        }
+        self.sign(&params, &key)
+    }
+
     fn sign(
         &self,
         params: &CertificateParams,

@@ -311,3 +311,21 @@ fn sign_bytes_verifies_with_the_issuing_certificate() {
     key.verify(b"an SNS message", &signature).unwrap();
     assert!(key.verify(b"another message", &signature).is_err());
 }
+
+#[test]
+fn signing_keys_get_a_leaf_certificate_from_the_issuing_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = CertificateAuthority::load_or_create(dir.path(), &[], NOW).unwrap();
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+    let pem = ca
+        .certify_signing_key(&key.subject_public_key_info(), "Notification Signing", NOW)
+        .unwrap();
+    let cert = parse_certificate_pem(&pem).unwrap();
+    assert!(is_signed_by(&cert, ca.issuing()));
+    assert!(!cert.is_ca);
+    assert_eq!(cert.key.spki_der, key.subject_public_key_info());
+    assert!(cert.subject.contains("CN=Notification Signing"));
+    assert!(cert.not_after_ms <= ca.issuing().not_after_ms);
+    let err = ca.certify_signing_key(b"not a key", "x", NOW).unwrap_err();
+    assert_eq!(err.kind(), CaErrorKind::Invalid);
+}

@@ -80,6 +80,23 @@ pub(crate) fn server(names: &ServerNames, now_ms: i64) -> Result<CertificatePara
     Ok(params)
 }
 
+/// A certificate for a key that signs messages (the SNS notification signing key): no CA,
+/// digitalSignature only, as short-lived as the server certificate.
+pub(crate) fn message_signing(
+    common_name: &str,
+    now_ms: i64,
+) -> Result<CertificateParams, CaError> {
+    let mut params = base(
+        name(common_name),
+        now_ms.saturating_sub(BACKDATE_MS),
+        now_ms.saturating_add(SERVER_VALIDITY_MS),
+    )?;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.use_authority_key_identifier_extension = true;
+    Ok(params)
+}
+
 /// A device (TLS client) certificate valid from `now_ms` to `not_after_ms`.
 pub(crate) fn device(
     subject: DistinguishedName,

@@ -70,6 +70,9 @@ pub async fn run(args: AdminArgs) -> Result<(), String> {
                 );
             }
         }
+        AdminCommand::Audit { command } => {
+            crate::admin_audit::run(store.as_ref(), command).await?;
+        }
         AdminCommand::RevokeAccessKey { access_key_id } => {
             let found = store
                 .set_access_key_status(&access_key_id, "Inactive")

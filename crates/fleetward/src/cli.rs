@@ -72,6 +72,10 @@ pub struct ServeArgs {
     /// its registered certificate id as the MQTT user name (no TLS, no proof of the key).
     #[arg(long)]
     pub dev_plain_mqtt_addr: Option<SocketAddr>,
+    /// TESTS ONLY: Device Defender audit's clock is the wall clock plus the offset (ms) in
+    /// this file, re-read every 100 ms, so tests can move audit time.
+    #[arg(long, hide = true, env = "FLEETWARD_TEST_CLOCK_FILE")]
+    pub test_clock_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -110,5 +114,10 @@ pub enum AdminCommand {
     RevokeAccessKey {
         #[arg(long)]
         access_key_id: String,
+    },
+    /// Device Defender audit inputs: CRLs, IAM roles, Cognito identity pools.
+    Audit {
+        #[command(subcommand)]
+        command: crate::admin_audit::AuditCommand,
     },
 }

@@ -1,9 +1,12 @@
 //! The `fleetward` binary: `serve` runs the service, `admin` manages accounts and keys.
 
 mod admin;
+mod admin_audit;
 mod cli;
 mod credentials;
+mod notifications;
 mod serve;
+mod test_clock;
 
 use clap::Parser;
 

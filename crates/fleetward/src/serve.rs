@@ -131,11 +131,24 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         println!("  MQTT (dev):  mqtt://{addr}  (NO TLS: development only)");
         tokio::spawn(gateway.clone().serve_plain(plain));
     }
+    let events = crate::notifications::start(
+        store.clone(),
+        clock.clone(),
+        &ca,
+        gateway.clone(),
+        &args.region,
+        data_dir,
+        &crate::notifications::public_url(api_addr, &args.server_names),
+    )
+    .await?;
     tokio::spawn(gateway.serve(mqtt_listener, tls));
 
+    let audit = open_audit(&args, &store, &clock, &registry, &hub, api_addr).await?;
     let state = AppState {
         hub: hub.clone(),
+        audit,
         registry,
+        events: events.clone(),
         keys: Arc::new(KeyCache::new(store.clone(), clock.clone(), KEY_CACHE_MS)),
         clock,
         region: args.region.clone(),
@@ -166,8 +179,46 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         result = server => result.map_err(|e| format!("API server failed: {e}"))?,
         _ = deadline => tracing::warn!("Connections still open after the grace period; closing them."),
     }
+    events.flush().await;
     println!("Fleetward stopped.");
     Ok(())
+}
+
+/// Device Defender audit: resumes interrupted tasks and starts its scheduler and hub delivery.
+async fn open_audit(
+    args: &ServeArgs,
+    store: &Arc<dyn Store>,
+    clock: &Arc<dyn Clock>,
+    registry: &Arc<Registry>,
+    hub: &Arc<Hub>,
+    api_addr: std::net::SocketAddr,
+) -> Result<Arc<fleetward_audit::Audit>, String> {
+    let audit_clock: Arc<dyn Clock> = match &args.test_clock_file {
+        Some(path) => {
+            tracing::warn!(file = %path.display(), "TESTS ONLY: audit time is offset by the test clock file.");
+            Arc::new(crate::test_clock::FileOffsetClock::start(path.clone()))
+        }
+        None => clock.clone(),
+    };
+    let options = fleetward_audit::AuditOptions {
+        blocklist_dir: Some(args.data.data_dir.join("openssl-blacklist")),
+        console_base_url: format!("http://{api_addr}"),
+        ..fleetward_audit::AuditOptions::default()
+    };
+    // The audit-report notifications wait for the notification service (issue 5).
+    let audit = fleetward_audit::Audit::open(
+        store.clone(),
+        audit_clock,
+        &args.region,
+        registry.clone(),
+        hub.clone(),
+        None,
+        options,
+    )
+    .await
+    .map_err(|e| format!("cannot open Device Defender audit: {e}"))?;
+    audit.start().await;
+    Ok(audit)
 }
 
 /// The device gateway's address as devices should dial it: the first configured server

@@ -85,6 +85,7 @@
 //!   had no value while evaluating statements whose action matched.
 
 mod action;
+pub mod analysis;
 mod arn;
 mod condition;
 mod context;

@@ -7,6 +7,7 @@
 //! how a change becomes durable before it is acknowledged. Operations are `handle_<operation>`
 //! methods taking the operation's input document and returning its output document.
 
+mod audit_view;
 mod authorization;
 mod certificates;
 mod error;
@@ -35,6 +36,9 @@ use fleetward_model::Clock;
 use fleetward_store::Store;
 use serde_json::Value;
 
+pub use audit_view::{
+    AuditCaCertificate, AuditCertificate, AuditLogging, AuditPolicy, AuditRoleAlias, AuditView,
+};
 pub use authorization::certificate_context;
 pub use error::{RegistryError, RegistryResult};
 pub use fleetward_model::Caller;

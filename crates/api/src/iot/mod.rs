@@ -1,6 +1,7 @@
 //! The `iot` (2015-05-28) rest-json surface: the operations Fleetward implements, their
 //! botocore routes, and the dispatch to the registry's `handle_<operation>` methods.
 
+pub mod audit;
 mod routes;
 
 use fleetward_registry::{Caller, Registry};
