@@ -21,6 +21,31 @@ impl MqttSink for GatewaySink {
     }
 }
 
+/// Audit reports (task finished) go to the account's notification topic through the
+/// internal publish path: committed to the outbox before the audit counts them as sent.
+struct EventsNotifier(Arc<Events>);
+
+#[async_trait::async_trait]
+impl fleetward_audit::AuditNotifier for EventsNotifier {
+    async fn publish(
+        &self,
+        account_id: &str,
+        topic_arn: &str,
+        subject: &str,
+        message_json: &str,
+    ) -> Result<(), String> {
+        self.0
+            .publish_internal(account_id, topic_arn, Some(subject), message_json)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+pub fn audit_notifier(events: Arc<Events>) -> Arc<dyn fleetward_audit::AuditNotifier> {
+    Arc::new(EventsNotifier(events))
+}
+
 /// Opens the notification service: restores topics and subscriptions, resumes pending
 /// deliveries.
 pub async fn start(

@@ -143,7 +143,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     .await?;
     tokio::spawn(gateway.serve(mqtt_listener, tls));
 
-    let audit = open_audit(&args, &store, &clock, &registry, &hub, api_addr).await?;
+    let notifier = crate::notifications::audit_notifier(events.clone());
+    let audit = open_audit(&args, &store, &clock, &registry, &hub, api_addr, notifier).await?;
     let state = AppState {
         hub: hub.clone(),
         audit,
@@ -192,6 +193,7 @@ async fn open_audit(
     registry: &Arc<Registry>,
     hub: &Arc<Hub>,
     api_addr: std::net::SocketAddr,
+    notifier: Arc<dyn fleetward_audit::AuditNotifier>,
 ) -> Result<Arc<fleetward_audit::Audit>, String> {
     let audit_clock: Arc<dyn Clock> = match &args.test_clock_file {
         Some(path) => {
@@ -205,14 +207,13 @@ async fn open_audit(
         console_base_url: format!("http://{api_addr}"),
         ..fleetward_audit::AuditOptions::default()
     };
-    // The audit-report notifications wait for the notification service (issue 5).
     let audit = fleetward_audit::Audit::open(
         store.clone(),
         audit_clock,
         &args.region,
         registry.clone(),
         hub.clone(),
-        None,
+        Some(notifier),
         options,
     )
     .await
