@@ -839,20 +839,8 @@ impl Conn {
                 .map(|s| now + i64::from(s) * 1000),
             properties: Arc::new(publish.properties),
         });
-        let mut writes = Vec::new();
-        if message.retain {
-            let mut state = self.gateway.broker.lock();
-            let topics = state.accounts.entry(self.account.clone()).or_default();
-            if message.payload.is_empty() {
-                topics.retained.remove(&*message.topic);
-                writes.push(durable::delete_retained(&self.account, &message.topic));
-            } else {
-                topics
-                    .retained
-                    .insert(message.topic.to_string(), Message::clone(&message));
-                writes.push(durable::put_retained(&self.account, &message, now));
-            }
-        }
+        let mut writes: Vec<DocumentWrite> =
+            self.keep_retained(&message, now).into_iter().collect();
         let routed = self
             .gateway
             .broker
@@ -1051,6 +1039,25 @@ impl Conn {
         .await;
     }
 
+    /// Keeps (or, for an empty payload, clears) the retained message of a retained publish;
+    /// returns the store write that makes it durable.
+    fn keep_retained(&self, message: &Message, now: i64) -> Option<DocumentWrite> {
+        if !message.retain {
+            return None;
+        }
+        let mut state = self.gateway.broker.lock();
+        let topics = state.accounts.entry(self.account.clone()).or_default();
+        if message.payload.is_empty() {
+            topics.retained.remove(&*message.topic);
+            Some(durable::delete_retained(&self.account, &message.topic))
+        } else {
+            topics
+                .retained
+                .insert(message.topic.to_string(), message.clone());
+            Some(durable::put_retained(&self.account, message, now))
+        }
+    }
+
     /// Publishes the will of a connection that ended without a clean DISCONNECT, if the
     /// client may publish to its topic.
     fn publish_will(&self, will: Will) {
@@ -1071,15 +1078,8 @@ impl Conn {
                 .map(|s| now + i64::from(s) * 1000),
             properties: Arc::new(will.properties),
         });
-        let mut writes = Vec::new();
-        if message.retain {
-            let mut state = self.gateway.broker.lock();
-            let topics = state.accounts.entry(self.account.clone()).or_default();
-            topics
-                .retained
-                .insert(message.topic.to_string(), Message::clone(&message));
-            writes.push(durable::put_retained(&self.account, &message, now));
-        }
+        let mut writes: Vec<DocumentWrite> =
+            self.keep_retained(&message, now).into_iter().collect();
         let routed = self
             .gateway
             .broker
