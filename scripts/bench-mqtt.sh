@@ -29,7 +29,7 @@
 # before each measurement), MAX_SERVER_RSS_MB (6144), BENCH_TARGET_DIR (target),
 # FW_MQTT_PORT (28883), MOSQ_PORT (28884), API_PORT (27440), MOSQ_EXTRA_CONF (lines added
 # to mosquitto.conf), PARTS ("connect qos0 qos0-ladder qos1 qos1-ladder idle": which figures
-# to measure).
+# to measure), BUILD (1; 0 measures the binaries already in BENCH_TARGET_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -118,8 +118,10 @@ quiet() {
     echo "$b" >>"$WORK/busy"
 }
 
-step "Build (release)"
-cargo build --release --quiet -p fleetward -p fleetward-bench --target-dir "$TARGET_DIR"
+if [[ ${BUILD:-1} == 1 ]]; then
+    step "Build (release)"
+    cargo build --release --quiet -p fleetward -p fleetward-bench --target-dir "$TARGET_DIR"
+fi
 FLEETWARD="$TARGET_DIR/release/fleetward"
 BENCH="$TARGET_DIR/release/fleetward-bench"
 RUN=(nice -n "$NICE")
