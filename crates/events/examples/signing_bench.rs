@@ -34,7 +34,9 @@ fn main() {
         for _ in 0..rounds {
             signer.sign(version, text.as_bytes()).expect("sign");
         }
-        let cpu_each = thread_cpu_ns().zip(cpu_before).map(|(a, b)| (a - b) / rounds);
+        let cpu_each = thread_cpu_ns()
+            .zip(cpu_before)
+            .map(|(a, b)| (a - b) / rounds);
         let each = started.elapsed().as_secs_f64() / rounds as f64;
         println!(
             "SignatureVersion {name}: {:.0} µs per message ({} µs of CPU), {:.0} signatures/s",

@@ -89,18 +89,17 @@ impl Signer {
             .map_err(|e| format!("cannot encode the signing key: {e}"))?;
         let cert_path = dir.join(CERT_FILE);
         let stored = std::fs::read_to_string(&cert_path).ok();
-        let certificate_pem =
-            match stored.filter(|pem| still_good(pem, &spki, ca, now_ms)) {
-                Some(pem) => pem,
-                None => {
-                    let leaf = ca
-                        .certify_signing_key(&spki, COMMON_NAME, now_ms)
-                        .map_err(|e| format!("cannot certify the signing key: {}", e.message()))?;
-                    let chain = format!("{leaf}{}", ca.issuing_pem());
-                    write_atomic(&cert_path, chain.as_bytes(), 0o644)?;
-                    chain
-                }
-            };
+        let certificate_pem = match stored.filter(|pem| still_good(pem, &spki, ca, now_ms)) {
+            Some(pem) => pem,
+            None => {
+                let leaf = ca
+                    .certify_signing_key(&spki, COMMON_NAME, now_ms)
+                    .map_err(|e| format!("cannot certify the signing key: {}", e.message()))?;
+                let chain = format!("{leaf}{}", ca.issuing_pem());
+                write_atomic(&cert_path, chain.as_bytes(), 0o644)?;
+                chain
+            }
+        };
         let digest = ring::digest::digest(&ring::digest::SHA256, certificate_pem.as_bytes());
         let file_name = format!(
             "SimpleNotificationService-{}.pem",
