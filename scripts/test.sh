@@ -35,6 +35,11 @@ if ((${#MQTT_PACKAGES[@]})); then
     apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${MQTT_PACKAGES[@]}"
 fi
 
+step "rsyslog for the export (syslog destination) interop tests"
+# Debian's rsyslog (+ GnuTLS driver), only if missing; the tests start their own on loopback.
+command -v rsyslogd >/dev/null 2>&1 && [[ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ]] ||
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rsyslog rsyslog-gnutls; }
+
 step "Formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings

@@ -114,6 +114,40 @@ impl From<AuditError> for ApiError {
     }
 }
 
+impl From<fleetward_detect::DetectError> for ApiError {
+    fn from(e: fleetward_detect::DetectError) -> Self {
+        match e {
+            fleetward_detect::DetectError::Internal(detail) => {
+                tracing::error!(%detail, "Detect operation failed.");
+                Self::new(500, "InternalFailureException", "Internal service failure.")
+            }
+            other => Self {
+                status: other.status(),
+                code: other.code(),
+                message: other.to_string(),
+                extra: other.extra_members(),
+            },
+        }
+    }
+}
+
+impl From<fleetward_mitigate::MitigateError> for ApiError {
+    fn from(e: fleetward_mitigate::MitigateError) -> Self {
+        match e {
+            fleetward_mitigate::MitigateError::Internal(detail) => {
+                tracing::error!(%detail, "Mitigation operation failed.");
+                Self::new(500, "InternalFailureException", "Internal service failure.")
+            }
+            other => Self {
+                status: other.status(),
+                code: other.code(),
+                message: other.to_string(),
+                extra: other.extra_members(),
+            },
+        }
+    }
+}
+
 impl From<HubError> for ApiError {
     fn from(e: HubError) -> Self {
         match e {

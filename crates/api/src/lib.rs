@@ -5,6 +5,7 @@
 
 mod auth;
 mod error;
+mod firehose;
 mod iot;
 mod keys;
 mod pipeline;

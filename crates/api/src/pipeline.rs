@@ -34,8 +34,14 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// Device Defender audit (the `iot` audit operations).
     pub audit: Arc<fleetward_audit::Audit>,
+    /// Device Defender detect (the `iot` detect operations).
+    pub detect: Arc<fleetward_detect::Detect>,
+    /// Device Defender mitigation actions (the `iot` mitigation operations).
+    pub mitigate: Arc<fleetward_mitigate::Mitigate>,
     /// Notification topics (the `sns` API).
     pub events: Arc<fleetward_events::Events>,
+    /// Delivery streams (the `firehose` API).
+    pub export: Arc<fleetward_export::Export>,
     pub keys: Arc<KeyCache>,
     pub clock: Arc<dyn Clock>,
     pub region: String,
@@ -199,6 +205,19 @@ async fn serve_signed(
             };
             ("securityhub", operation.name(), result)
         }
+        "firehose" => match crate::firehose::resolve(request.method, request.headers) {
+            Ok(operation) => {
+                let result = crate::firehose::dispatch(
+                    &state.export,
+                    &authenticated.caller,
+                    operation,
+                    request.body,
+                )
+                .await;
+                ("firehose", operation.name(), result)
+            }
+            Err(e) => ("firehose", "unknown", Err(e)),
+        },
         "iot" => {
             if let Some((operation, labels, members)) =
                 iot::audit::resolve(request.method, request.raw_path)
@@ -213,6 +232,52 @@ async fn serve_signed(
                     Ok(input) => {
                         iot::audit::dispatch(&state.audit, &authenticated.caller, operation, input)
                             .await
+                    }
+                    Err(e) => Err(e.in_iot_shape()),
+                };
+                return ("iot", operation.name(), result);
+            }
+            if let Some((operation, labels, members)) =
+                iot::mitigation::resolve(request.method, request.raw_path)
+            {
+                let result = match build_input(
+                    request.body,
+                    labels,
+                    request.raw_query,
+                    request.headers,
+                    members,
+                ) {
+                    Ok(input) => {
+                        iot::mitigation::dispatch(
+                            &state.mitigate,
+                            &authenticated.caller,
+                            operation,
+                            input,
+                        )
+                        .await
+                    }
+                    Err(e) => Err(e.in_iot_shape()),
+                };
+                return ("iot", operation.name(), result);
+            }
+            if let Some((operation, labels, members)) =
+                iot::detect::resolve(request.method, request.raw_path)
+            {
+                let result = match build_input(
+                    request.body,
+                    labels,
+                    request.raw_query,
+                    request.headers,
+                    members,
+                ) {
+                    Ok(input) => {
+                        iot::detect::dispatch(
+                            &state.detect,
+                            &authenticated.caller,
+                            operation,
+                            input,
+                        )
+                        .await
                     }
                     Err(e) => Err(e.in_iot_shape()),
                 };

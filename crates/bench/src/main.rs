@@ -9,17 +9,21 @@
 //!   fleetward-bench audit-fleet --endpoint URL --credentials FILE --policies 100000 \
 //!       --database-url sqlite://DATA/fleetward.db --data-dir DATA
 //!   fleetward-bench audit  --endpoint URL --credentials FILE
+//!   fleetward-bench mitigate --endpoint URL --credentials FILE --certs 100000
 //!   fleetward-bench rss    --pid PID
 //!   fleetward-bench mqtt-setup --endpoint URL --credentials FILE --devices 1000 --out DIR
 //!   fleetward-bench mqtt-fanin --addr HOST:PORT --certs DIR --ca FILE --clients 1000 --qos 0
 //!   fleetward-bench mqtt-connect-rate --addr HOST:PORT --certs DIR --ca FILE --concurrency 16
 //!   fleetward-bench mqtt-idle --addr HOST:PORT --certs DIR --ca FILE --connections 10000
 //!   fleetward-bench sns    --endpoint URL --credentials FILE --messages 50000 --clients 32 [--rate 1000]
+//!   fleetward-bench firehose --fleetward-bin target/release/fleetward --records 500000 [--receiver-down-secs 60] [--kill9]
 
 mod audit;
 mod client;
 mod findings;
+mod firehose;
 mod import;
+mod mitigate;
 mod mqtt;
 mod proc_stat;
 mod query;
@@ -134,6 +138,12 @@ enum Command {
         #[command(flatten)]
         args: mqtt::connections::IdleArgs,
     },
+    /// Delivery stream to a HEC receiver run here (acks on): records/s, and the no-loss counts
+    /// with the receiver down or Fleetward killed (-9) mid-stream.
+    Firehose {
+        #[command(flatten)]
+        args: firehose::FirehoseArgs,
+    },
     /// Publish to a topic with one http subscriber (run here): delivered/s and latency.
     Sns {
         #[command(flatten)]
@@ -154,6 +164,13 @@ enum Command {
     Audit {
         #[command(flatten)]
         target: Target,
+    },
+    /// An audit mitigation task deactivating N expiring device certificates: time to COMPLETED.
+    Mitigate {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        args: mitigate::MitigateArgs,
     },
     /// Resident memory of a process, from /proc.
     Rss {
@@ -197,8 +214,10 @@ async fn main() -> std::process::ExitCode {
         }
         Command::MqttIdle { broker, args } => mqtt::connections::idle(&broker, &args).await,
         Command::Sns { target, args } => sns::run(&target, &args).await,
+        Command::Firehose { args } => firehose::run(&args).await,
         Command::AuditFleet { target, args } => audit::fleet::run(&target, &args).await,
         Command::Audit { target } => audit::run(&target).await,
+        Command::Mitigate { target, args } => mitigate::run(&target, &args).await,
         Command::Rss { pid } => rss(pid),
     };
     match result {

@@ -39,6 +39,6 @@ pub use service::{Events, EventsConfig};
 pub use signing::{
     CERT_FILE as SIGNING_CERT_FILE, KEY_FILE as SIGNING_KEY_FILE, SignatureVersion, Signer,
 };
-pub use sinks::MqttSink;
+pub use sinks::{FirehoseSink, MqttSink};
 pub use subscriptions::{PENDING_CONFIRMATION, PENDING_IN_LISTS, SubscriptionSummary};
 pub use validate::AttributeInput;

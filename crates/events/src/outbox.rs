@@ -232,6 +232,13 @@ impl Events {
                 None => Err("no device gateway is running".to_string()),
             },
             Protocol::File => self.files.append(&target.endpoint, body).await,
+            Protocol::Firehose => match self.firehose.get() {
+                Some(sink) => {
+                    sink.put(&job.message.account, &target.endpoint, body.into_bytes())
+                        .await
+                }
+                None => Err("the export service is not running".to_string()),
+            },
         }
     }
 

@@ -20,7 +20,7 @@ use crate::records::{
     TOPIC, TopicRecord,
 };
 use crate::signing::Signer;
-use crate::sinks::{FileSink, HttpSender, MqttSink};
+use crate::sinks::{FileSink, FirehoseSink, HttpSender, MqttSink};
 use crate::state::{State, SubscriptionState, TopicState};
 
 /// How often changed delivery statistics are stored.
@@ -63,6 +63,8 @@ pub struct Events {
     pub(crate) http: HttpSender,
     pub(crate) files: FileSink,
     pub(crate) mqtt: Option<Arc<dyn MqttSink>>,
+    /// The export service, for `firehose` subscriptions (set once at start).
+    pub(crate) firehose: std::sync::OnceLock<Arc<dyn FirehoseSink>>,
     pub(crate) outbox: Outbox,
     pub(crate) permits: tokio::sync::Semaphore,
     /// RSA signing is the CPU-heavy step: at most one per core at a time, so a burst of
@@ -102,6 +104,7 @@ impl Events {
             http,
             files,
             mqtt,
+            firehose: std::sync::OnceLock::new(),
             outbox: Outbox::default(),
             next_seq: AtomicU64::new(loaded.max_seq + 1),
         });
@@ -112,6 +115,11 @@ impl Events {
         }
         tokio::spawn(maintain_forever(Arc::downgrade(&events)));
         Ok(events)
+    }
+
+    /// Connects `firehose` subscriptions to the export service (once).
+    pub fn set_firehose_sink(&self, sink: Arc<dyn FirehoseSink>) {
+        let _ = self.firehose.set(sink);
     }
 
     /// Puts the loaded records in memory; returns the deliveries still to make.

@@ -17,6 +17,14 @@ pub trait MqttSink: Send + Sync + 'static {
     async fn publish(&self, account: &str, topic: &str, payload: Vec<u8>) -> Result<(), String>;
 }
 
+/// Puts a notification into a delivery stream (`firehose` subscriptions); the binary
+/// implements it with `fleetward_export::Export`.
+#[async_trait::async_trait]
+pub trait FirehoseSink: Send + Sync + 'static {
+    /// Returns once the record is durably in the stream's buffer.
+    async fn put(&self, account: &str, stream_arn: &str, record: Vec<u8>) -> Result<(), String>;
+}
+
 /// One HTTP/S delivery.
 pub struct HttpDelivery<'a> {
     pub url: &'a str,

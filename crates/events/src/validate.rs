@@ -27,6 +27,8 @@ pub enum Protocol {
     Mqtt,
     /// JSON lines appended to a file under the data dir.
     File,
+    /// A delivery stream of the export service (endpoint: its ARN).
+    Firehose,
 }
 
 impl Protocol {
@@ -36,7 +38,8 @@ impl Protocol {
             "https" => Ok(Self::Https),
             "mqtt" => Ok(Self::Mqtt),
             "file" => Ok(Self::File),
-            "email" | "email-json" | "sms" | "sqs" | "lambda" | "application" | "firehose" => {
+            "firehose" => Ok(Self::Firehose),
+            "email" | "email-json" | "sms" | "sqs" | "lambda" | "application" => {
                 Err(SnsError::invalid_because(
                     "Protocol",
                     format!("Fleetward does not deliver to {text} endpoints"),
@@ -54,6 +57,7 @@ impl Protocol {
             Self::Https => "https",
             Self::Mqtt => "mqtt",
             Self::File => "file",
+            Self::Firehose => "firehose",
         }
     }
 
@@ -84,12 +88,28 @@ pub fn endpoint(protocol: Protocol, endpoint: &str) -> SnsResult<()> {
         }
         Protocol::Mqtt => is_mqtt_topic(endpoint),
         Protocol::File => relative_file_path(endpoint).is_some(),
+        Protocol::Firehose => is_delivery_stream_arn(endpoint),
     };
     if ok {
         Ok(())
     } else {
         Err(SnsError::invalid("Endpoint"))
     }
+}
+
+/// `arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME`.
+fn is_delivery_stream_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "firehose"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].strip_prefix("deliverystream/").is_some_and(|n| {
+            (1..=64).contains(&n.len())
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        })
 }
 
 /// A topic name the gateway routes (AWS IoT limits: 256 bytes, 7 slashes), without
@@ -303,6 +323,25 @@ mod tests {
         assert!(endpoint(Protocol::Mqtt, "alerts/high").is_ok());
         for bad in ["", "a/+/b", "a/#", "$aws/things/x", "a/b/c/d/e/f/g/h/i"] {
             assert!(endpoint(Protocol::Mqtt, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn firehose_endpoints_are_delivery_stream_arns() {
+        assert!(
+            endpoint(
+                Protocol::Firehose,
+                "arn:aws:firehose:us-east-1:000000000000:deliverystream/to-splunk"
+            )
+            .is_ok()
+        );
+        for bad in [
+            "to-splunk",
+            "arn:aws:firehose:us-east-1:0:deliverystream/x",
+            "arn:aws:sns:us-east-1:000000000000:deliverystream/x",
+            "arn:aws:firehose:us-east-1:000000000000:deliverystream/a b",
+        ] {
+            assert!(endpoint(Protocol::Firehose, bad).is_err(), "{bad}");
         }
     }
 

@@ -68,6 +68,15 @@ pub struct ServeArgs {
     /// (Device Defender's period is 300).
     #[arg(long, default_value_t = 300, env = "FLEETWARD_METRICS_PERIOD_SECS")]
     pub metrics_period_secs: u64,
+    /// TESTS ONLY: the minimum time between two accepted Device Defender reports of one
+    /// thing, in seconds (AWS: 300).
+    #[arg(
+        long,
+        hide = true,
+        default_value_t = 300,
+        env = "FLEETWARD_REPORT_MIN_INTERVAL_SECS"
+    )]
+    pub report_min_interval_secs: u64,
     /// DEVELOPMENT ONLY: also accept MQTT over plain TCP on this address, the device giving
     /// its registered certificate id as the MQTT user name (no TLS, no proof of the key).
     #[arg(long)]

@@ -118,6 +118,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         clock.clone(),
         GatewayConfig {
             metrics_period_ms: args.metrics_period_secs.max(1) * 1000,
+            report_throttle: fleetward_device_report::ThrottlePolicy {
+                min_interval_ms: args.report_min_interval_secs as i64 * 1000,
+                ..Default::default()
+            },
             iot_log_path: Some(data_dir.join("iot-logs.jsonl")),
             ..GatewayConfig::default()
         },
@@ -141,15 +145,49 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         &crate::notifications::public_url(api_addr, &args.server_names),
     )
     .await?;
+    let detect = crate::detect::start(
+        store.clone(),
+        clock.clone(),
+        args.test_clock_file.as_deref(),
+        &args.region,
+        registry.clone(),
+        hub.clone(),
+        events.clone(),
+        gateway.clone(),
+        &format!("http://{api_addr}"),
+    )
+    .await?;
     tokio::spawn(gateway.serve(mqtt_listener, tls));
 
     let notifier = crate::notifications::audit_notifier(events.clone());
     let audit = open_audit(&args, &store, &clock, &registry, &hub, api_addr, notifier).await?;
+    let mitigate = crate::mitigate::start(
+        store.clone(),
+        clock.clone(),
+        args.test_clock_file.as_deref(),
+        &args.region,
+        registry.clone(),
+        audit.clone(),
+        detect.clone(),
+        events.clone(),
+    )
+    .await?;
+    let export = crate::export::start(
+        store.clone(),
+        clock.clone(),
+        &args.region,
+        data_dir,
+        &events,
+    )
+    .await?;
     let state = AppState {
         hub: hub.clone(),
         audit,
+        detect: detect.clone(),
+        mitigate,
         registry,
         events: events.clone(),
+        export: export.clone(),
         keys: Arc::new(KeyCache::new(store.clone(), clock.clone(), KEY_CACHE_MS)),
         clock,
         region: args.region.clone(),
@@ -180,7 +218,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         result = server => result.map_err(|e| format!("API server failed: {e}"))?,
         _ = deadline => tracing::warn!("Connections still open after the grace period; closing them."),
     }
+    detect.flush().await;
     events.flush().await;
+    export.stop();
     println!("Fleetward stopped.");
     Ok(())
 }

@@ -797,6 +797,11 @@ impl Conn {
         }
         let allowed = self.allows(Action::Publish, "topic", &topic)
             && (!publish.retain || self.allows(Action::RetainPublish, "topic", &topic));
+        if let Some(feed) = self.gateway.message_feed() {
+            let (account, device) = &self.device.key;
+            let bytes = publish.payload.len();
+            feed.message(account, device, &self.client_id, &topic, bytes, allowed);
+        }
         if !allowed {
             self.device.count(Count::AuthorizationFailure);
             tracing::debug!(client_id = self.client_id, topic = %topic, "iot:Publish denied.");

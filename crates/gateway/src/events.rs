@@ -22,13 +22,18 @@ enum Record {
 #[derive(Clone)]
 pub struct Recorder {
     tx: mpsc::UnboundedSender<Record>,
+    /// Detect's live feed: sees every datapoint as it is recorded.
+    pub(crate) feed: crate::detect_feed::FeedSlot,
 }
 
 impl Recorder {
     pub fn start(store: Arc<dyn Store>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(write_forever(store, rx));
-        Self { tx }
+        Self {
+            tx,
+            feed: Default::default(),
+        }
     }
 
     pub fn event(&self, event: ConnectionEvent) {
@@ -36,6 +41,9 @@ impl Recorder {
     }
 
     pub fn datapoint(&self, point: Datapoint) {
+        if let Some(feed) = self.feed.get() {
+            feed.datapoint(&point);
+        }
         let _ = self.tx.send(Record::Datapoint(point));
     }
 }

@@ -82,6 +82,16 @@ impl Gateway {
         })
     }
 
+    /// Wires Device Defender detect's live feed (once, before serving).
+    pub fn set_detect_feed(&self, feed: std::sync::Arc<dyn crate::DetectFeed>) {
+        let _ = self.recorder.feed.set(feed);
+    }
+
+    /// Detect's feed, when it wants every message.
+    pub(crate) fn message_feed(&self) -> Option<&std::sync::Arc<dyn crate::DetectFeed>> {
+        self.recorder.feed.get().filter(|f| f.wants_messages())
+    }
+
     pub(crate) fn next_connection_id(&self) -> u64 {
         self.next_connection.fetch_add(1, Ordering::Relaxed)
     }

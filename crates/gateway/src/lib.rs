@@ -5,6 +5,7 @@
 mod auth;
 mod broker;
 mod connection;
+mod detect_feed;
 mod durable;
 mod events;
 mod gateway;
@@ -17,6 +18,7 @@ mod subscriptions;
 mod tls;
 mod wire_io;
 
+pub use detect_feed::DetectFeed;
 pub use gateway::{Gateway, GatewayConfig};
 pub use subscriptions::{SharedGroup, SubscriptionTree};
 pub use tls::{RegistryClientVerifier, server_config};

@@ -10,12 +10,14 @@
 mod audit_view;
 mod authorization;
 mod certificates;
+mod detect_view;
 mod error;
 mod gateway;
 mod groups;
 mod input;
 mod metric_values;
 mod misc;
+mod mitigation;
 mod names;
 mod paging;
 mod persist;

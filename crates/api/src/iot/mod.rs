@@ -2,6 +2,8 @@
 //! botocore routes, and the dispatch to the registry's `handle_<operation>` methods.
 
 pub mod audit;
+pub mod detect;
+pub mod mitigation;
 mod routes;
 
 use fleetward_registry::{Caller, Registry};

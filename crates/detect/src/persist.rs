@@ -1,0 +1,93 @@
+//! How detect state is stored: one document per record, in these kinds.
+
+use fleetward_store::{Document, DocumentWrite, Store};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::DetectResult;
+
+/// Key: security profile name.
+pub const PROFILE: &str = "detect.profile";
+/// Key: custom metric name.
+pub const CUSTOM_METRIC: &str = "detect.custom-metric";
+/// Key: dimension name.
+pub const DIMENSION: &str = "detect.dimension";
+/// Key: violation id; body: the active violation. Deleted when it clears or is invalidated.
+pub const VIOLATION: &str = "detect.violation";
+/// Key: [`event_key`]; body: a violation event (history, kept 30 days).
+pub const EVENT: &str = "detect.event";
+/// Key: [`event_key`]; body: an event whose alert and hub finding are not delivered yet.
+pub const OUTBOX: &str = "detect.outbox";
+/// Key: violation id; body: the verification state of a violation no longer active.
+pub const VERIFICATION: &str = "detect.verification";
+
+/// Events sort by time: `TIME(15 digits)/VIOLATION_ID/TYPE`.
+pub fn event_key(time_ms: i64, violation_id: &str, event: &str) -> String {
+    format!("{:015}/{violation_id}/{event}", time_ms.max(0))
+}
+
+pub fn put<T: Serialize>(
+    account_id: &str,
+    kind: &str,
+    key: &str,
+    value: &T,
+    now_ms: i64,
+) -> DocumentWrite {
+    DocumentWrite::Put(Document {
+        account_id: account_id.to_string(),
+        kind: kind.to_string(),
+        key: key.to_string(),
+        body: serde_json::to_string(value).unwrap_or_else(|_| "null".into()),
+        created_ms: now_ms,
+        updated_ms: now_ms,
+    })
+}
+
+pub fn delete(account_id: &str, kind: &str, key: &str) -> DocumentWrite {
+    DocumentWrite::Delete {
+        account_id: account_id.to_string(),
+        kind: kind.to_string(),
+        key: key.to_string(),
+    }
+}
+
+pub fn decode<T: DeserializeOwned>(doc: &Document) -> DetectResult<T> {
+    Ok(serde_json::from_str(&doc.body)?)
+}
+
+/// Every document of a kind, decoded, in key order.
+pub async fn load_all<T: DeserializeOwned>(
+    store: &dyn Store,
+    account_id: &str,
+    kind: &str,
+) -> DetectResult<Vec<(String, T)>> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store
+            .list_documents_page(account_id, kind, after.as_deref(), 1000)
+            .await?;
+        let done = page.len() < 1000;
+        for doc in &page {
+            out.push((doc.key.clone(), decode(doc)?));
+        }
+        match page.last() {
+            Some(last) if !done => after = Some(last.key.clone()),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Documents of a kind with keys after `after` (exclusive), at most `limit`.
+pub async fn page(
+    store: &dyn Store,
+    account_id: &str,
+    kind: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> DetectResult<Vec<Document>> {
+    Ok(store
+        .list_documents_page(account_id, kind, after, limit)
+        .await?)
+}

@@ -1,0 +1,468 @@
+//! The running parts: one task evaluates queued datapoints and messages in batches; one
+//! commits each batch's transitions (violations, events and outbox entries in ONE
+//! transaction, so a restart neither loses nor repeats an in-alarm), then delivers alerts
+//! and hub findings from the outbox and publishes metrics exports; a sweep invalidates
+//! silent or unmonitored violations and refreshes hub findings before their 90-day expiry.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+use fleetward_store::DocumentWrite;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::engine::Output;
+use crate::model::{EventType, Violation, ViolationEvent};
+use crate::outputs::{self, Pending};
+use crate::{Caller, Detect, Feed, persist};
+
+/// How long a batch of transitions may wait to be committed.
+const COMMIT_EVERY: Duration = Duration::from_millis(20);
+/// Hub findings expire 90 days after their last update; refresh well before.
+const HUB_REFRESH_MS: i64 = 80 * 24 * 3600 * 1000;
+/// Violation events are kept 30 days (spec 2.5).
+const EVENT_RETENTION_MS: i64 = 30 * 24 * 3600 * 1000;
+const SWEEP_EVERY: Duration = Duration::from_secs(5);
+const RETRY_EVERY: Duration = Duration::from_secs(15);
+/// Delivery attempts of one outbox entry before it is given up (logged).
+const MAX_ATTEMPTS: u32 = 20;
+
+pub fn start(
+    detect: Arc<Detect>,
+    feed: mpsc::UnboundedReceiver<Feed>,
+    outputs: mpsc::UnboundedReceiver<Output>,
+) {
+    tokio::spawn(evaluate_forever(detect.clone(), feed));
+    tokio::spawn(write_forever(detect.clone(), outputs));
+    tokio::spawn(sweep_forever(detect));
+}
+
+async fn evaluate_forever(detect: Arc<Detect>, mut rx: mpsc::UnboundedReceiver<Feed>) {
+    let mut batch = Vec::with_capacity(4096);
+    while rx.recv_many(&mut batch, 4096).await > 0 {
+        let now = detect.now();
+        let mut out = Output::default();
+        {
+            let mut engine = detect.engine.lock().unwrap_or_else(PoisonError::into_inner);
+            for feed in batch.drain(..) {
+                match feed {
+                    Feed::Datapoint {
+                        account,
+                        thing,
+                        metric,
+                        value,
+                    } => engine.datapoint(&account, &thing, &metric, &value, now, &mut out),
+                    Feed::Message {
+                        account,
+                        thing,
+                        client_id,
+                        topic,
+                        bytes,
+                        authorized,
+                    } => engine.message(
+                        &account, &thing, &client_id, &topic, bytes, authorized, now, &mut out,
+                    ),
+                    Feed::Flush(done) => out.flushed.push(done),
+                }
+            }
+        }
+        if !out.is_empty() {
+            let _ = detect.output_tx.send(out);
+        }
+    }
+}
+
+impl Output {
+    pub fn is_empty(&self) -> bool {
+        self.transitions.is_empty()
+            && self.updated.is_empty()
+            && self.exports.is_empty()
+            && self.refreshes.is_empty()
+            && self.flushed.is_empty()
+    }
+}
+
+async fn write_forever(detect: Arc<Detect>, mut rx: mpsc::UnboundedReceiver<Output>) {
+    let mut attempts: HashMap<(String, String), u32> = HashMap::new();
+    retry_outbox(&detect, &mut attempts).await;
+    let mut retry = tokio::time::interval(RETRY_EVERY);
+    loop {
+        let first = tokio::select! {
+            first = rx.recv() => match first {
+                Some(first) => first,
+                None => return,
+            },
+            _ = retry.tick() => {
+                retry_outbox(&detect, &mut attempts).await;
+                continue;
+            }
+        };
+        let mut batch = vec![first];
+        let deadline = tokio::time::Instant::now() + COMMIT_EVERY;
+        while batch.len() < 256 {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(more)) => batch.push(more),
+                _ => break,
+            }
+        }
+        let flushed: Vec<_> = batch
+            .iter_mut()
+            .flat_map(|o| std::mem::take(&mut o.flushed))
+            .collect();
+        let pending = commit(&detect, batch).await;
+        for done in flushed {
+            let _ = done.send(());
+        }
+        deliver(&detect, pending, &mut attempts).await;
+    }
+}
+
+/// Commits a batch; returns the outbox entries to deliver.
+async fn commit(detect: &Detect, batch: Vec<Output>) -> Vec<(String, String, Pending)> {
+    let now = detect.now();
+    // Last write per document wins: an update after an in-alarm, a delete after an update.
+    let mut writes: Vec<DocumentWrite> = Vec::new();
+    let mut latest: HashMap<(String, String), usize> = HashMap::new();
+    let mut push =
+        |writes: &mut Vec<DocumentWrite>, account: &str, id: &str, w: DocumentWrite| match latest
+            .get(&(account.to_string(), id.to_string()))
+        {
+            Some(i) => writes[*i] = w,
+            None => {
+                latest.insert((account.to_string(), id.to_string()), writes.len());
+                writes.push(w);
+            }
+        };
+    let mut pending = Vec::new();
+    let mut exports = Vec::new();
+    for out in batch {
+        for t in &out.transitions {
+            if t.event == EventType::InAlarm {
+                push(
+                    &mut writes,
+                    &t.account,
+                    &t.violation.violation_id,
+                    persist::put(
+                        &t.account,
+                        persist::VIOLATION,
+                        &t.violation.violation_id,
+                        &t.violation,
+                        now,
+                    ),
+                );
+            }
+        }
+        for (account, v) in &out.updated {
+            push(
+                &mut writes,
+                account,
+                &v.violation_id,
+                persist::put(account, persist::VIOLATION, &v.violation_id, v, now),
+            );
+        }
+        for (account, v, profile_arn) in &out.refreshes {
+            push(
+                &mut writes,
+                account,
+                &v.violation_id,
+                persist::put(account, persist::VIOLATION, &v.violation_id, v, now),
+            );
+            let event = event_of(
+                v,
+                EventType::InAlarm,
+                v.last_violation_ms,
+                v.last_violation_value.clone(),
+            );
+            let key = persist::event_key(now, &v.violation_id, "refresh");
+            let entry = Pending {
+                event,
+                alert_target: None,
+                profile_arn: profile_arn.clone(),
+                refresh_only: true,
+            };
+            writes.push(persist::put(account, persist::OUTBOX, &key, &entry, now));
+            pending.push((account.to_string(), key, entry));
+        }
+        for t in out.transitions {
+            let value = t
+                .value
+                .as_ref()
+                .map(|v| v.to_metric_value(integral(&t.violation)));
+            let event = event_of(
+                &t.violation,
+                t.event,
+                t.time_ms,
+                value.or(t.violation.last_violation_value.clone()),
+            );
+            if t.event != EventType::InAlarm {
+                push(
+                    &mut writes,
+                    &t.account,
+                    &t.violation.violation_id,
+                    persist::delete(&t.account, persist::VIOLATION, &t.violation.violation_id),
+                );
+            }
+            let key = persist::event_key(t.time_ms, &t.violation.violation_id, t.event.as_str());
+            writes.push(persist::put(&t.account, persist::EVENT, &key, &event, now));
+            let entry = Pending {
+                event,
+                alert_target: t.alert_target.clone(),
+                profile_arn: t.profile_arn.clone(),
+                refresh_only: false,
+            };
+            writes.push(persist::put(&t.account, persist::OUTBOX, &key, &entry, now));
+            pending.push((t.account.to_string(), key, entry));
+        }
+        exports.extend(out.exports);
+    }
+    if !writes.is_empty() {
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match detect.store.write_documents(&writes).await {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, writes = writes.len(), "Cannot commit detect violations; retrying.");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+        metrics::counter!("fleetward_detect_commits_total").increment(1);
+    }
+    publish_exports(detect, exports).await;
+    pending
+}
+
+fn integral(v: &Violation) -> bool {
+    v.behavior
+        .metric
+        .as_deref()
+        .and_then(crate::catalog::builtin)
+        .is_some_and(|d| d.kind == crate::catalog::Kind::Count)
+}
+
+fn event_of(
+    v: &Violation,
+    event: EventType,
+    time_ms: i64,
+    value: Option<crate::model::MetricValue>,
+) -> ViolationEvent {
+    ViolationEvent {
+        violation_id: v.violation_id.clone(),
+        thing_name: v.thing_name.clone(),
+        security_profile_name: v.security_profile_name.clone(),
+        behavior: v.behavior.clone(),
+        metric_value: value,
+        violation_event_type: event,
+        verification_state: v.verification_state.clone(),
+        verification_state_description: v.verification_state_description.clone(),
+        violation_event_ms: time_ms,
+        violation_start_ms: v.violation_start_ms,
+        registered: v.registered,
+    }
+}
+
+/// Groups exports per (account, topic) into messages of at most 100 metrics.
+async fn publish_exports(detect: &Detect, exports: Vec<crate::engine::Exported>) {
+    if exports.is_empty() {
+        return;
+    }
+    let Some(exporter) = detect.exporter.get() else {
+        return;
+    };
+    let mut groups: HashMap<(String, String), Vec<&crate::engine::Exported>> = HashMap::new();
+    for e in &exports {
+        groups
+            .entry((e.account.to_string(), e.topic.clone()))
+            .or_default()
+            .push(e);
+    }
+    for ((account, topic), items) in groups {
+        for chunk in items.chunks(100) {
+            let versioned: Vec<(u64, &crate::engine::Exported)> = {
+                let mut engine = detect.engine.lock().unwrap_or_else(PoisonError::into_inner);
+                chunk
+                    .iter()
+                    .map(|e| (engine.next_export_version(), *e))
+                    .collect()
+            };
+            if let Err(e) = exporter
+                .publish(&account, &topic, outputs::export_json(&versioned))
+                .await
+            {
+                tracing::warn!(account, topic, error = %e, "Metrics export not published.");
+            }
+        }
+    }
+}
+
+/// Delivers outbox entries (alert, then hub finding) and deletes the delivered ones.
+async fn deliver(
+    detect: &Detect,
+    pending: Vec<(String, String, Pending)>,
+    attempts: &mut HashMap<(String, String), u32>,
+) {
+    let mut done = Vec::new();
+    for (account, key, entry) in pending {
+        match deliver_one(detect, &account, &entry).await {
+            Ok(()) => {
+                attempts.remove(&(account.clone(), key.clone()));
+                done.push(persist::delete(&account, persist::OUTBOX, &key));
+            }
+            Err(e) => {
+                let n = attempts.entry((account.clone(), key.clone())).or_insert(0);
+                *n += 1;
+                if *n >= MAX_ATTEMPTS {
+                    tracing::error!(account, key, error = %e, "Violation alert/finding given up.");
+                    attempts.remove(&(account.clone(), key.clone()));
+                    done.push(persist::delete(&account, persist::OUTBOX, &key));
+                } else {
+                    tracing::warn!(account, key, error = %e, "Violation alert/finding not delivered; retrying.");
+                }
+            }
+        }
+    }
+    if !done.is_empty()
+        && let Err(e) = detect.store.write_documents(&done).await
+    {
+        tracing::warn!(error = %e, "Cannot clear the detect outbox; entries will be delivered again.");
+    }
+}
+
+async fn deliver_one(detect: &Detect, account: &str, entry: &Pending) -> Result<(), String> {
+    let event = &entry.event;
+    if !entry.refresh_only
+        && !event.behavior.suppressed()
+        && let (Some(target), Some(notifier)) = (&entry.alert_target, &detect.notifier)
+    {
+        notifier
+            .publish(
+                account,
+                target,
+                "AWS IoT Device Defender violation",
+                &outputs::alert_json(event),
+            )
+            .await?;
+    }
+    let updated = if entry.refresh_only {
+        detect.now()
+    } else {
+        event.violation_event_ms
+    };
+    let finding = outputs::finding_json(
+        account,
+        &detect.region,
+        &detect.console_base_url,
+        &entry.profile_arn,
+        event,
+        updated,
+    );
+    let caller = Caller {
+        account_id: account.to_string(),
+        identity: "iot-device-defender-detect".to_string(),
+    };
+    match detect
+        .hub
+        .handle_batch_import_findings(&caller, json!({"Findings": [finding]}))
+        .await
+    {
+        Ok(out) if out.get("FailedCount").and_then(|c| c.as_u64()).unwrap_or(0) > 0 => {
+            let reason = out["FailedFindings"][0]["ErrorMessage"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            // A hub not enabled, or not accepting detect, takes nothing: that is not retried.
+            if reason.contains("not")
+                && (reason.contains("enabled") || reason.contains("subscribed"))
+            {
+                return Ok(());
+            }
+            Err(format!("hub refused the finding: {reason}"))
+        }
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == "InvalidAccessException" => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Delivers what the outbox still holds (after a restart or failed deliveries).
+async fn retry_outbox(detect: &Detect, attempts: &mut HashMap<(String, String), u32>) {
+    let Ok(accounts) = detect.store.list_accounts().await else {
+        return;
+    };
+    for account in accounts {
+        let id = account.account_id;
+        match persist::load_all::<Pending>(detect.store.as_ref(), &id, persist::OUTBOX).await {
+            Ok(entries) if !entries.is_empty() => {
+                let pending = entries
+                    .into_iter()
+                    .map(|(k, p)| (id.clone(), k, p))
+                    .collect();
+                deliver(detect, pending, attempts).await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(account = id, error = %e, "Cannot read the detect outbox."),
+        }
+    }
+}
+
+async fn sweep_forever(detect: Arc<Detect>) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    let mut generation = detect.registry.generation();
+    let mut last_retention = 0i64;
+    loop {
+        every.tick().await;
+        let now = detect.now();
+        let mut out = Output::default();
+        {
+            let mut engine = detect.engine.lock().unwrap_or_else(PoisonError::into_inner);
+            engine.expire_silent(now, &mut out);
+            let current = detect.registry.generation();
+            if current != generation {
+                generation = current;
+                for account in engine.account_ids() {
+                    engine.revalidate(&account, now, &mut out);
+                }
+            }
+            engine.due_for_refresh(now, HUB_REFRESH_MS, &mut out);
+        }
+        if !out.is_empty() {
+            let _ = detect.output_tx.send(out);
+        }
+        if now - last_retention > 3_600_000 {
+            last_retention = now;
+            drop_old_events(&detect, now - EVENT_RETENTION_MS).await;
+        }
+    }
+}
+
+async fn drop_old_events(detect: &Detect, before_ms: i64) {
+    let Ok(accounts) = detect.store.list_accounts().await else {
+        return;
+    };
+    let cutoff = persist::event_key(before_ms, "", "");
+    for account in accounts {
+        loop {
+            let Ok(page) = persist::page(
+                detect.store.as_ref(),
+                &account.account_id,
+                persist::EVENT,
+                None,
+                1000,
+            )
+            .await
+            else {
+                break;
+            };
+            let old: Vec<DocumentWrite> = page
+                .iter()
+                .take_while(|d| d.key < cutoff)
+                .map(|d| persist::delete(&account.account_id, persist::EVENT, &d.key))
+                .collect();
+            if old.is_empty() || detect.store.write_documents(&old).await.is_err() {
+                break;
+            }
+        }
+    }
+}
