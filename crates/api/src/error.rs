@@ -131,6 +131,23 @@ impl From<fleetward_detect::DetectError> for ApiError {
     }
 }
 
+impl From<fleetward_export::RuleError> for ApiError {
+    fn from(e: fleetward_export::RuleError) -> Self {
+        match e {
+            fleetward_export::RuleError::Internal(detail) => {
+                tracing::error!(%detail, "Topic rule operation failed.");
+                Self::new(500, "InternalException", "Internal service failure.")
+            }
+            other => Self {
+                status: other.status(),
+                code: other.code(),
+                message: other.to_string(),
+                extra: other.extra_members(),
+            },
+        }
+    }
+}
+
 impl From<fleetward_mitigate::MitigateError> for ApiError {
     fn from(e: fleetward_mitigate::MitigateError) -> Self {
         match e {

@@ -238,6 +238,24 @@ async fn serve_signed(
                 return ("iot", operation.name(), result);
             }
             if let Some((operation, labels, members)) =
+                iot::rules::resolve(request.method, request.raw_path)
+            {
+                let result = match build_input(
+                    request.body,
+                    labels,
+                    request.raw_query,
+                    request.headers,
+                    members,
+                ) {
+                    Ok(input) => {
+                        iot::rules::dispatch(&state.export, &authenticated.caller, operation, input)
+                            .await
+                    }
+                    Err(e) => Err(e.in_iot_shape()),
+                };
+                return ("iot", operation.name(), result);
+            }
+            if let Some((operation, labels, members)) =
                 iot::mitigation::resolve(request.method, request.raw_path)
             {
                 let result = match build_input(

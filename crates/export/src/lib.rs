@@ -9,9 +9,11 @@ pub mod config;
 mod deliver;
 mod dest;
 pub mod error;
+mod hub_events;
 pub mod log;
 mod metrics;
 mod put;
+mod rules;
 mod service;
 mod stream;
 mod tags;
@@ -22,4 +24,6 @@ mod tests;
 
 pub use error::{ExportError, ExportResult};
 pub use fleetward_model::Caller;
+pub use hub_events::{HUB_FINDINGS, SOURCE_TAG};
+pub use rules::{RULE_KIND, RuleError, RuleResult};
 pub use service::{Export, ExportOptions, STREAM_KIND};

@@ -57,6 +57,8 @@ pub struct Export {
     /// Serialises create, update and delete (puts only read the map).
     lifecycle: tokio::sync::Mutex<()>,
     delivery: Arc<DeliveryContext>,
+    /// Topic rules with the `firehose` action (rules/).
+    rules: crate::rules::Rules,
 }
 
 fn key(account: &str, name: &str) -> Key {
@@ -100,6 +102,7 @@ impl Export {
             streams: RwLock::new(HashMap::new()),
             lifecycle: tokio::sync::Mutex::new(()),
             delivery,
+            rules: crate::rules::Rules::new(),
         });
         for account in store.list_accounts().await? {
             for doc in store
@@ -114,6 +117,11 @@ impl Export {
                 export.insert(stream);
             }
         }
+        export
+            .load_rules()
+            .await
+            .map_err(|e| ExportError::Internal(e.to_string()))?;
+        export.start_rule_forwarding();
         Ok(export)
     }
 
@@ -161,6 +169,19 @@ impl Export {
             .ok_or_else(|| ExportError::not_found(account, name))
     }
 
+    /// The definitions of an account's streams.
+    pub(crate) fn streams_of(&self, account: &str) -> Vec<StreamDoc> {
+        self.streams
+            .read()
+            .map(|m| {
+                m.iter()
+                    .filter(|((a, _), _)| a == account)
+                    .map(|(_, s)| s.snapshot())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn count(&self, account: &str) -> usize {
         self.streams
             .read()
@@ -175,6 +196,18 @@ impl Export {
 
     pub(crate) fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    pub(crate) fn rules(&self) -> &crate::rules::Rules {
+        &self.rules
+    }
+
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub(crate) fn region(&self) -> &str {
+        &self.region
     }
 
     pub(crate) async fn lock(&self) -> tokio::sync::MutexGuard<'_, ()> {

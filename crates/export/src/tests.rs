@@ -408,3 +408,111 @@ async fn lifecycle_validation_and_tags() {
         json!({"DeliveryStreamNames": [], "HasMoreDeliveryStreams": false})
     );
 }
+
+fn rule_input(name: &str, sql: &str, stream: &str, disabled: bool) -> Value {
+    json!({
+        "ruleName": name,
+        "sql": sql,
+        "ruleDisabled": disabled,
+        "actions": [{"firehose": {
+            "roleArn": "arn:aws:iam::000000000000:role/r",
+            "deliveryStreamName": stream
+        }}]
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topic_rules_route_matching_messages_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hec_addr, hec) = start_hec().await;
+    let c = caller();
+    {
+        let (_store, export) = open(dir.path(), 1 << 30).await;
+        export
+            .handle_create_delivery_stream(&c, &create_input("m", hec_addr, TOKEN, 60))
+            .await
+            .unwrap();
+        export
+            .handle_create_topic_rule(
+                &c,
+                &rule_input("on", "SELECT * FROM 'dd/+/metrics'", "m", false),
+            )
+            .await
+            .unwrap();
+        export
+            .handle_create_topic_rule(&c, &rule_input("off", "SELECT * FROM '#'", "m", true))
+            .await
+            .unwrap();
+        let again = export
+            .handle_create_topic_rule(&c, &rule_input("on", "SELECT * FROM 'x'", "m", false))
+            .await
+            .unwrap_err();
+        assert_eq!(again.code(), "ResourceAlreadyExistsException");
+        export.rule_message(
+            "000000000000",
+            "dd/t1/metrics",
+            br#"{"thing":"t1","seq":1}"#,
+        );
+        export.rule_message("000000000000", "dd/t1/other", br#"{"thing":"t1","seq":2}"#);
+        export.rule_message(
+            "111111111111",
+            "dd/t1/metrics",
+            br#"{"thing":"t1","seq":3}"#,
+        );
+        wait_for("the matching message", || {
+            !delivered_events(&hec).is_empty()
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let events = delivered_events(&hec);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["event"]["seq"], 1);
+        let stream = export.get("000000000000", "m").unwrap();
+        wait_for("the checkpoint", || stream.log.pending_bytes() == 0).await;
+        export.stop();
+    }
+    let (_store, export) = open(dir.path(), 1 << 30).await;
+    let got = export
+        .handle_get_topic_rule(&c, &json!({"ruleName": "on"}))
+        .await
+        .unwrap();
+    assert_eq!(got["rule"]["sql"], "SELECT * FROM 'dd/+/metrics'");
+    assert_eq!(got["ruleArn"], "arn:aws:iot:us-east-1:000000000000:rule/on");
+    let listed = export
+        .handle_list_topic_rules(&c, &json!({"maxResults": 1}))
+        .await
+        .unwrap();
+    assert_eq!(listed["rules"][0]["ruleName"], "off");
+    assert_eq!(listed["nextToken"], "off");
+    // Replacing re-enables "off" with a new filter; deleting "on" stops its routing.
+    export
+        .handle_replace_topic_rule(&c, &rule_input("off", "SELECT * FROM 'late/#'", "m", false))
+        .await
+        .unwrap();
+    export
+        .handle_delete_topic_rule(&c, &json!({"ruleName": "on"}))
+        .await
+        .unwrap();
+    let gone = export
+        .handle_get_topic_rule(&c, &json!({"ruleName": "on"}))
+        .await
+        .unwrap_err();
+    assert_eq!(gone.code(), "UnauthorizedException");
+    export.rule_message(
+        "000000000000",
+        "dd/t1/metrics",
+        br#"{"thing":"t1","seq":4}"#,
+    );
+    export.rule_message("000000000000", "late/x", br#"{"thing":"t1","seq":5}"#);
+    wait_for("the replaced rule's message", || {
+        delivered_events(&hec).len() >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let seqs: Vec<i64> = delivered_events(&hec)
+        .iter()
+        .map(|e| e["event"]["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![1, 5]);
+    export.stop();
+}

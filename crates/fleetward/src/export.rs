@@ -1,12 +1,16 @@
 //! Wiring of the export service (`fleetward-export`): delivery streams restored from the
 //! store, their buffers recovered from the data directory, delivery resumed; and the
-//! notification service's `firehose` subscriptions put into those streams.
+//! notification service's `firehose` subscriptions put into those streams; and the
+//! gateway's published messages offered to the topic rules; and the hub's written findings
+//! streamed as `Security Hub Findings - Imported` events.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use fleetward_events::{Events, FirehoseSink};
 use fleetward_export::{Export, ExportOptions};
+use fleetward_gateway::{Gateway, RuleHook};
+use fleetward_hub::{FindingEvents, Hub};
 use fleetward_model::Clock;
 use fleetward_store::Store;
 
@@ -39,12 +43,38 @@ impl FirehoseSink for ExportSink {
     }
 }
 
+/// Topic rules see every message the gateway publishes (the check is one atomic load while
+/// no rule is enabled).
+struct RulesOnGateway(Arc<Export>);
+
+impl RuleHook for RulesOnGateway {
+    fn message(&self, account: &str, topic: &str, payload: &[u8]) {
+        self.0.rule_message(account, topic, payload);
+    }
+}
+
+/// Findings the hub writes, to the account's streams tagged `fleetward:source =
+/// securityhub-findings`.
+struct HubFindingsToStreams(Arc<Export>);
+
+impl FindingEvents for HubFindingsToStreams {
+    fn wants(&self, account_id: &str) -> bool {
+        self.0.wants_hub_findings(account_id)
+    }
+
+    fn written(&self, account_id: &str, findings: Vec<serde_json::Value>) {
+        self.0.hub_findings(account_id, findings);
+    }
+}
+
 pub async fn start(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     region: &str,
     data_dir: &Path,
     events: &Events,
+    gateway: &Gateway,
+    hub: &Hub,
 ) -> Result<Arc<Export>, String> {
     let mut options = ExportOptions::new(data_dir.to_path_buf());
     if let Ok(text) = std::env::var(BUFFER_BYTES_ENV) {
@@ -57,5 +87,7 @@ pub async fn start(
         .await
         .map_err(|e| format!("cannot open the delivery streams: {e}"))?;
     events.set_firehose_sink(Arc::new(ExportSink(export.clone())));
+    gateway.set_rule_hook(Arc::new(RulesOnGateway(export.clone())));
+    hub.set_finding_events(Arc::new(HubFindingsToStreams(export.clone())));
     Ok(export)
 }

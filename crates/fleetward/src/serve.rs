@@ -157,7 +157,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         &format!("http://{api_addr}"),
     )
     .await?;
-    tokio::spawn(gateway.serve(mqtt_listener, tls));
+    tokio::spawn(gateway.clone().serve(mqtt_listener, tls));
 
     let notifier = crate::notifications::audit_notifier(events.clone());
     let audit = open_audit(&args, &store, &clock, &registry, &hub, api_addr, notifier).await?;
@@ -178,6 +178,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         &args.region,
         data_dir,
         &events,
+        &gateway,
+        &hub,
     )
     .await?;
     let state = AppState {

@@ -833,6 +833,19 @@ impl Conn {
             }
             return true;
         }
+        if self
+            .gateway
+            .offer_to_rules(&self.account, &topic, &publish.payload)
+        {
+            if publish.qos == QoS::AtLeastOnce {
+                self.send(Packet::PubAck(PubReply {
+                    packet_id: publish.packet_id,
+                    ..PubReply::default()
+                }))
+                .await;
+            }
+            return true;
+        }
         let message = Arc::new(Message {
             topic,
             payload: publish.payload,

@@ -55,6 +55,7 @@ pub struct Gateway {
     /// The last accepted metrics report of each (account, thing).
     pub(crate) reports: std::sync::Mutex<std::collections::HashMap<(String, String), LastAccepted>>,
     next_connection: AtomicU64,
+    rule_hook: std::sync::OnceLock<Arc<dyn crate::RuleHook>>,
 }
 
 impl Gateway {
@@ -79,12 +80,28 @@ impl Gateway {
             iot_log,
             reports: Default::default(),
             next_connection: AtomicU64::new(1),
+            rule_hook: std::sync::OnceLock::new(),
         })
     }
 
     /// Wires Device Defender detect's live feed (once, before serving).
     pub fn set_detect_feed(&self, feed: std::sync::Arc<dyn crate::DetectFeed>) {
         let _ = self.recorder.feed.set(feed);
+    }
+
+    /// Wires the topic-rules engine (once, at start-up).
+    pub fn set_rule_hook(&self, hook: Arc<dyn crate::RuleHook>) {
+        let _ = self.rule_hook.set(hook);
+    }
+
+    /// Offers a published message to the topic rules, if they are wired. True for a Basic
+    /// Ingest topic (`$aws/rules/...`): that message goes to its rule only, never to
+    /// subscribers, as in AWS IoT.
+    pub(crate) fn offer_to_rules(&self, account: &str, topic: &str, payload: &[u8]) -> bool {
+        if let Some(hook) = self.rule_hook.get() {
+            hook.message(account, topic, payload);
+        }
+        topic.starts_with("$aws/rules/")
     }
 
     /// Detect's feed, when it wants every message.
@@ -132,6 +149,9 @@ impl Gateway {
             properties: Arc::new(fleetward_mqtt::Properties::default()),
             expires_at_ms: None,
         });
+        if self.offer_to_rules(account, topic, &message.payload) {
+            return Ok(());
+        }
         let now = self.clock.now_ms();
         let routed = self.broker.route(account, None, &message, now);
         crate::outbox::deliver_all(routed.waiting).await;

@@ -14,11 +14,13 @@ mod limits;
 mod metrics;
 mod outbox;
 mod reports;
+mod rule_hook;
 mod subscriptions;
 mod tls;
 mod wire_io;
 
 pub use detect_feed::DetectFeed;
 pub use gateway::{Gateway, GatewayConfig};
+pub use rule_hook::RuleHook;
 pub use subscriptions::{SharedGroup, SubscriptionTree};
 pub use tls::{RegistryClientVerifier, server_config};

@@ -8,6 +8,7 @@
 mod action_targets;
 mod automation;
 mod error;
+mod finding_events;
 mod findings;
 mod hub_state;
 mod index;
@@ -28,6 +29,7 @@ use fleetward_model::Clock;
 use fleetward_store::Store;
 
 pub use error::{HubError, HubResult};
+pub use finding_events::FindingEvents;
 pub use products::{DEVICE_DEFENDER_AUDIT, DEVICE_DEFENDER_DETECT};
 pub use retention::RetentionReport;
 
@@ -44,6 +46,8 @@ pub struct Hub {
     /// must change in the same order as the store.
     write_lock: tokio::sync::Mutex<()>,
     next_seq: AtomicI64,
+    /// Receives every written finding (finding_events.rs); empty until wired.
+    events: std::sync::OnceLock<Arc<dyn FindingEvents>>,
 }
 
 impl Hub {
@@ -64,7 +68,13 @@ impl Hub {
             index: std::sync::RwLock::new(index),
             write_lock: tokio::sync::Mutex::new(()),
             next_seq: AtomicI64::new(max_seq + 1),
+            events: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Wires the receiver of `Security Hub Findings - Imported` events (once, at start-up).
+    pub fn set_finding_events(&self, events: Arc<dyn FindingEvents>) {
+        let _ = self.events.set(events);
     }
 
     pub fn region(&self) -> &str {

@@ -400,3 +400,80 @@ async fn insight_results_count_each_value() {
                { "GroupByAttributeValue": "HIGH", "Count": 1 }])
     );
 }
+
+/// Records what the hub announces (finding_events.rs); wants only ACCOUNT's findings.
+#[derive(Default)]
+struct Announced(std::sync::Mutex<Vec<(String, Vec<Value>)>>);
+
+impl crate::FindingEvents for Announced {
+    fn wants(&self, account_id: &str) -> bool {
+        account_id == ACCOUNT
+    }
+
+    fn written(&self, account_id: &str, findings: Vec<Value>) {
+        self.0.lock().unwrap().push((account_id.into(), findings));
+    }
+}
+
+#[tokio::test]
+async fn written_findings_are_announced_once_per_call() {
+    let f = fixture().await;
+    let announced = Arc::new(Announced::default());
+    f.hub.set_finding_events(announced.clone());
+    let ids = |i: usize| -> Vec<String> {
+        let calls = announced.0.lock().unwrap();
+        calls[i]
+            .1
+            .iter()
+            .map(|f| f["Id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    import(
+        &f.hub,
+        ACCOUNT,
+        vec![
+            finding(ACCOUNT, "a", START_MS, "LOW"),
+            finding(ACCOUNT, "b", START_MS, "LOW"),
+        ],
+    )
+    .await;
+    let mut first = ids(0);
+    first.sort();
+    assert_eq!(first, ["a", "b"]);
+    // A stale re-import writes nothing and announces nothing.
+    import(
+        &f.hub,
+        ACCOUNT,
+        vec![finding(ACCOUNT, "a", START_MS, "HIGH")],
+    )
+    .await;
+    assert_eq!(announced.0.lock().unwrap().len(), 1);
+    import(
+        &f.hub,
+        ACCOUNT,
+        vec![finding(ACCOUNT, "a", START_MS + 1, "HIGH")],
+    )
+    .await;
+    assert_eq!(ids(1), ["a"]);
+    assert_eq!(
+        announced.0.lock().unwrap()[1].1[0]["Severity"]["Label"],
+        "HIGH"
+    );
+    f.hub
+        .handle_batch_update_findings(
+            &caller(ACCOUNT),
+            &json!({"FindingIdentifiers": [{"Id": "b", "ProductArn": product(ACCOUNT)}],
+                    "Workflow": {"Status": "NOTIFIED"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids(2), ["b"]);
+    assert_eq!(
+        announced.0.lock().unwrap()[2].1[0]["Workflow"]["Status"],
+        "NOTIFIED"
+    );
+    // Not wanted: OTHER's findings are not even gathered.
+    f.hub.enable_hub(OTHER, "SECURITY_CONTROL").await.unwrap();
+    import(&f.hub, OTHER, vec![finding(OTHER, "c", START_MS, "LOW")]).await;
+    assert_eq!(announced.0.lock().unwrap().len(), 3);
+}

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod detect;
 pub mod mitigation;
 mod routes;
+pub mod rules;
 
 use fleetward_registry::{Caller, Registry};
 use serde_json::Value;

@@ -25,6 +25,11 @@ pub struct HecTemplate {
     pub host: Option<String>,
     pub source: Option<String>,
     pub index: Option<String>,
+    /// `split=defender`: one event per Device Defender metric (`metrics[]` of an exported
+    /// metrics message) or audit check (`auditDetails[]` of an audit report, also inside an
+    /// SNS envelope's `Message`), as the seed-001 Lambda does.
+    #[serde(default)]
+    pub split_defender: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +148,15 @@ fn parse_lambda(arn: &str, retries: u32) -> ExportResult<TransformSpec> {
         .map_err(|e| ExportError::invalid(format!("LambdaArn '{arn}': {e}.")))?;
     let mut template = HecTemplate::default();
     for (key, value) in url.query_pairs() {
+        if key == "split" {
+            if value != "defender" {
+                return Err(ExportError::invalid(format!(
+                    "Option split of {BUILTIN_HEC_EVENT} takes only 'defender', not '{value}'."
+                )));
+            }
+            template.split_defender = true;
+            continue;
+        }
         let slot = match key.as_ref() {
             "sourcetype" => &mut template.sourcetype,
             "host" => &mut template.host,
@@ -150,7 +164,7 @@ fn parse_lambda(arn: &str, retries: u32) -> ExportResult<TransformSpec> {
             "index" => &mut template.index,
             other => {
                 return Err(ExportError::invalid(format!(
-                    "Unknown option '{other}' of {BUILTIN_HEC_EVENT}; use sourcetype, host, source, index."
+                    "Unknown option '{other}' of {BUILTIN_HEC_EVENT}; use sourcetype, host, source, index, split."
                 )));
             }
         };
@@ -182,6 +196,7 @@ mod tests {
                 host: Some("{thing}".into()),
                 source: None,
                 index: None,
+                split_defender: false,
             })]
         );
     }

@@ -4,7 +4,9 @@
 use std::io::Read;
 
 pub const HEADER: usize = 16;
-const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
+/// Slice-by-16 tables (16 KiB): the checksum is computed on every append and every read back,
+/// and byte-at-a-time was a third of the ingest path's CPU. Same CRC-32C values.
+const CRC: crc::Crc<u32, crc::Table<16>> = crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
 
 /// A record read back from the buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,5 +120,17 @@ mod tests {
             read_next(&mut std::io::Cursor::new(flipped)).unwrap(),
             Next::Torn
         ));
+    }
+
+    #[test]
+    fn the_checksum_is_crc32c_as_before() {
+        // The CRC-32C check value, and byte-at-a-time agreement: buffers written before the
+        // switch to slice-by-16 still read back.
+        assert_eq!(CRC.checksum(b"123456789"), 0xE306_9283);
+        let bytewise = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
+        let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        for len in [0, 1, 15, 16, 17, 1000, 5000] {
+            assert_eq!(CRC.checksum(&data[..len]), bytewise.checksum(&data[..len]));
+        }
     }
 }

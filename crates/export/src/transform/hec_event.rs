@@ -33,9 +33,31 @@ pub fn render(template: &str, event: &Value) -> String {
     out
 }
 
-pub fn to_hec_event(data: &[u8], template: &HecTemplate) -> Vec<u8> {
-    let event: Value = serde_json::from_slice(data)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(data).into_owned()));
+/// The events a record makes: itself, or (with `split_defender`) its Device Defender
+/// metrics or audit check results.
+fn events_of(record: Value, template: &HecTemplate) -> Vec<Value> {
+    if !template.split_defender {
+        return vec![record];
+    }
+    let list = |v: &Value, key: &str| v.get(key).and_then(Value::as_array).cloned();
+    if let Some(metrics) = list(&record, "metrics") {
+        return metrics;
+    }
+    if let Some(details) = list(&record, "auditDetails") {
+        return details;
+    }
+    // An SNS notification envelope (subscription without raw message delivery).
+    let inner = record
+        .get("Message")
+        .and_then(Value::as_str)
+        .and_then(|m| serde_json::from_str::<Value>(m).ok());
+    if let Some(details) = inner.as_ref().and_then(|m| list(m, "auditDetails")) {
+        return details;
+    }
+    vec![record]
+}
+
+fn envelope(event: Value, template: &HecTemplate) -> Value {
     let mut envelope = Map::new();
     for (key, t) in [
         ("sourcetype", &template.sourcetype),
@@ -51,7 +73,20 @@ pub fn to_hec_event(data: &[u8], template: &HecTemplate) -> Vec<u8> {
         }
     }
     envelope.insert("event".to_string(), event);
-    serde_json::to_vec(&Value::Object(envelope)).unwrap_or_default()
+    Value::Object(envelope)
+}
+
+/// The HEC envelopes of a record, concatenated (HEC's batch form).
+pub fn to_hec_event(data: &[u8], template: &HecTemplate) -> Vec<u8> {
+    let record: Value = serde_json::from_slice(data)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(data).into_owned()));
+    let mut out = Vec::new();
+    for event in events_of(record, template) {
+        if serde_json::to_writer(&mut out, &envelope(event, template)).is_err() {
+            return Vec::new();
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -66,6 +101,7 @@ mod tests {
             host: Some("{thing}".into()),
             source: Some("dd/{name}/{value.count}".into()),
             index: Some("{missing}".into()),
+            split_defender: false,
         };
         let record =
             json!({"thing": "t1", "name": "aws:num-listening-tcp-ports", "value": {"count": 3}});
@@ -83,6 +119,48 @@ mod tests {
         let out: Value =
             serde_json::from_slice(&to_hec_event(b"plain text", &HecTemplate::default())).unwrap();
         assert_eq!(out, json!({"event": "plain text"}));
+    }
+
+    #[test]
+    fn split_defender_makes_one_event_per_metric_or_check() {
+        let t = HecTemplate {
+            sourcetype: Some("dd".into()),
+            split_defender: true,
+            ..HecTemplate::default()
+        };
+        let split = |record: Value| -> Vec<Value> {
+            let out = to_hec_event(record.to_string().as_bytes(), &t);
+            serde_json::Deserializer::from_slice(&out)
+                .into_iter::<Value>()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let m1 =
+            json!({"name": "aws:num-listening-tcp-ports", "thing": "t", "value": {"count": 2}});
+        let m2 = json!({"name": "aws:all-bytes-out", "thing": "t", "value": {"count": 9}});
+        assert_eq!(
+            split(json!({"version": "1.0", "metrics": [m1, m2]})),
+            vec![
+                json!({"sourcetype": "dd", "event": m1}),
+                json!({"sourcetype": "dd", "event": m2})
+            ]
+        );
+        let check =
+            json!({"checkName": "LOGGING_DISABLED_CHECK", "checkRunStatus": "COMPLETED_COMPLIANT"});
+        let report = json!({"taskId": "x", "auditDetails": [check]});
+        let sns = json!({"Type": "Notification", "TopicArn": "arn:aws:sns:us-east-1:0:t", "Message": report.to_string()});
+        assert_eq!(
+            split(sns),
+            vec![json!({"sourcetype": "dd", "event": check})]
+        );
+        assert_eq!(
+            split(report),
+            vec![json!({"sourcetype": "dd", "event": check})]
+        );
+        assert_eq!(
+            split(json!({"a": 1})),
+            vec![json!({"sourcetype": "dd", "event": {"a": 1}})]
+        );
     }
 
     #[test]

@@ -121,13 +121,21 @@ impl Touched {
 impl crate::Hub {
     /// Puts written findings into the index. Metadata is read and finished bodies are freed
     /// outside the index lock, so that queries wait only for the inserts themselves.
+    /// Also hands the written bodies (moved, not copied) to the finding-events receiver.
     pub(crate) fn index_written(&self, account_id: &str, written: Vec<Touched>) {
+        let events = self.events.get().filter(|e| e.wants(account_id));
+        let mut announced = Vec::new();
         let mut ready = Vec::with_capacity(written.len());
         let mut to_encode = Vec::new();
         for t in written {
             let meta = t.meta();
             match t.prebuilt {
-                Some((_, record)) => ready.push((meta, record)),
+                Some((_, record)) => {
+                    ready.push((meta, record));
+                    if events.is_some() {
+                        announced.push(t.body);
+                    }
+                }
                 None => to_encode.push((meta, t.body)),
             }
         }
@@ -141,6 +149,12 @@ impl crate::Hub {
         let stored = index.len();
         drop(index);
         metrics::gauge!("fleetward_hub_findings_stored").set(stored as f64);
+        if let Some(events) = events {
+            announced.extend(to_encode.into_iter().map(|(_, body)| body));
+            if !announced.is_empty() {
+                events.written(account_id, announced);
+            }
+        }
     }
 }
 
