@@ -138,3 +138,11 @@ def test_custom_metrics_and_dimensions(iot):
     iot.delete_dimension(name=dim)
     expect_error(lambda: iot.describe_custom_metric(metricName=metric), "ResourceNotFoundException", 404)
     expect_error(lambda: iot.describe_dimension(name=dim), "ResourceNotFoundException", 404)
+
+
+def test_active_violations_of_a_missing_thing_is_not_found(iot):
+    expect_error(lambda: iot.list_active_violations(thingName=unique("no-such-thing")),
+                 "ResourceNotFoundException", 404)
+    thing = unique("thing")
+    iot.create_thing(thingName=thing)
+    assert iot.list_active_violations(thingName=thing)["activeViolations"] == []

@@ -15,11 +15,13 @@
 //!   fleetward-bench mqtt-fanin --addr HOST:PORT --certs DIR --ca FILE --clients 1000 --qos 0
 //!   fleetward-bench mqtt-connect-rate --addr HOST:PORT --certs DIR --ca FILE --concurrency 16
 //!   fleetward-bench mqtt-idle --addr HOST:PORT --certs DIR --ca FILE --connections 10000
+//!   fleetward-bench detect-e2e --endpoint URL --credentials FILE --data-dir DATA --addr HOST:PORT
 //!   fleetward-bench sns    --endpoint URL --credentials FILE --messages 50000 --clients 32 [--rate 1000]
 //!   fleetward-bench firehose --fleetward-bin target/release/fleetward --records 500000 [--receiver-down-secs 60] [--kill9]
 
 mod audit;
 mod client;
+mod detect_e2e;
 mod findings;
 mod firehose;
 mod import;
@@ -138,6 +140,14 @@ enum Command {
         #[command(flatten)]
         args: mqtt::connections::IdleArgs,
     },
+    /// Detect end to end: reports over MQTT/TLS through the gateway (reports/s acknowledged)
+    /// and publish-to-in-alarm-alert latency at an SNS http subscriber run here.
+    DetectE2e {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        args: detect_e2e::DetectE2eArgs,
+    },
     /// Delivery stream to a HEC receiver run here (acks on): records/s, and the no-loss counts
     /// with the receiver down or Fleetward killed (-9) mid-stream.
     Firehose {
@@ -214,6 +224,7 @@ async fn main() -> std::process::ExitCode {
         }
         Command::MqttIdle { broker, args } => mqtt::connections::idle(&broker, &args).await,
         Command::Sns { target, args } => sns::run(&target, &args).await,
+        Command::DetectE2e { target, args } => detect_e2e::run(&target, &args).await,
         Command::Firehose { args } => firehose::run(&args).await,
         Command::AuditFleet { target, args } => audit::fleet::run(&target, &args).await,
         Command::Audit { target } => audit::run(&target).await,

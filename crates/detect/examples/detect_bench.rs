@@ -13,7 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use fleetward_detect::engine::{Engine, Membership, Output};
 use fleetward_detect::{Observed, SecurityProfile, compile};
-use fleetward_device_report::{Encoding, datapoints, parse_report};
+use fleetward_device_report::{Encoding, datapoint_refs, parse_report};
 use serde_json::json;
 
 const ACCOUNT: &str = "111111111111";
@@ -161,11 +161,11 @@ fn main() {
         let Ok(parsed) = parse_report(payload, Encoding::Json) else {
             panic!("bench report does not parse");
         };
-        let values: Vec<(String, Observed)> = datapoints(&parsed)
+        let values: Vec<(&str, Observed)> = datapoint_refs(&parsed)
             .into_iter()
             .map(|(m, v)| (m, Observed::from_report(v)))
             .collect();
-        let points: Vec<(&str, &Observed)> = values.iter().map(|(m, v)| (m.as_str(), v)).collect();
+        let points: Vec<(&str, &Observed)> = values.iter().map(|(m, v)| (*m, v)).collect();
         let t = Instant::now();
         engine.report(ACCOUNT, thing, &points, now_ms, &mut out);
         evaluating += t.elapsed();

@@ -11,6 +11,9 @@ use std::sync::Arc;
 use crate::compiled::{CompiledBehavior, CompiledProfile, Judge};
 use crate::model::{EventType, Invalidation, Violation};
 use crate::sets::Observed;
+
+#[path = "engine_export.rs"]
+mod export;
 use crate::sketch::Sketch;
 
 /// Two days without data invalidates an active violation (spec 2.4).
@@ -241,6 +244,8 @@ impl Engine {
             return;
         };
         device.last_data_ms = now_ms;
+        // Dimensioned counts to export: (profile, metric, dimension, not_in, count).
+        let mut dimensioned: Vec<(String, String, String, bool, f64)> = Vec::new();
         for (metric, value) in points {
             for slot in device.slots.iter_mut() {
                 if slot.b.metric != *metric || slot.b.per_message {
@@ -248,10 +253,19 @@ impl Engine {
                 }
                 let value = match (&slot.b.dimension, value) {
                     // A dimensioned count takes the messages that matched its filters.
-                    (Some(_), Observed::Number(_)) => Cow::Owned(Observed::Number(std::mem::take(
-                        &mut slot.dimension_count,
-                    )
-                        as f64)),
+                    (Some(dim), Observed::Number(_)) => {
+                        let count = std::mem::take(&mut slot.dimension_count) as f64;
+                        if engine.exporting {
+                            dimensioned.push((
+                                slot.b.profile.to_string(),
+                                slot.b.metric.clone(),
+                                dim.name.clone(),
+                                dim.not_in,
+                                count,
+                            ));
+                        }
+                        Cow::Owned(Observed::Number(count))
+                    }
                     (_, other) => Cow::Borrowed(*other),
                 };
                 judge(
@@ -268,6 +282,17 @@ impl Engine {
             }
         }
         engine.index(thing, &out.transitions[before..]);
+        for (profile, metric, dimension, not_in, count) in dimensioned {
+            engine.export_dimensioned(
+                &key,
+                thing,
+                (&profile, &metric),
+                (&dimension, not_in),
+                count,
+                now_ms,
+                out,
+            );
+        }
     }
 
     /// One message sent (or denied, `authorized == false`) by a device: per-message
@@ -580,45 +605,6 @@ impl AccountEngine {
         }
         // A device no profile watches keeps its (empty) entry: its next datapoints are
         // skipped by the stamp check instead of asking the registry again.
-    }
-
-    fn export(
-        &self,
-        account: &Arc<str>,
-        thing: &str,
-        metric: &str,
-        value: &Observed,
-        now_ms: i64,
-        out: &mut Output,
-    ) {
-        let Some(device) = self.devices.get(thing) else {
-            return;
-        };
-        for profile in &self.profiles {
-            let Some(topic) = &profile.export_topic else {
-                continue;
-            };
-            if !device.slots.iter().any(|s| s.b.profile == profile.name) {
-                continue;
-            }
-            for e in profile
-                .exports
-                .iter()
-                .filter(|e| e.metric == metric && e.dimension.is_none())
-            {
-                out.exports.push(Exported {
-                    account: account.clone(),
-                    topic: topic.clone(),
-                    metric: e.metric.clone(),
-                    thing: thing.to_string(),
-                    value: value.clone(),
-                    integral: crate::catalog::builtin(metric)
-                        .is_some_and(|d| d.kind == crate::catalog::Kind::Count),
-                    time_ms: now_ms,
-                    dimension: None,
-                });
-            }
-        }
     }
 }
 

@@ -30,7 +30,7 @@ const MAX_ATTEMPTS: u32 = 20;
 
 pub fn start(
     detect: Arc<Detect>,
-    feed: mpsc::UnboundedReceiver<Feed>,
+    feed: mpsc::Receiver<Feed>,
     outputs: mpsc::UnboundedReceiver<Output>,
 ) {
     tokio::spawn(evaluate_forever(detect.clone(), feed));
@@ -38,7 +38,7 @@ pub fn start(
     tokio::spawn(sweep_forever(detect));
 }
 
-async fn evaluate_forever(detect: Arc<Detect>, mut rx: mpsc::UnboundedReceiver<Feed>) {
+async fn evaluate_forever(detect: Arc<Detect>, mut rx: mpsc::Receiver<Feed>) {
     let mut batch = Vec::with_capacity(4096);
     while rx.recv_many(&mut batch, 4096).await > 0 {
         let now = detect.now();
@@ -298,14 +298,58 @@ async fn publish_exports(detect: &Detect, exports: Vec<crate::engine::Exported>)
 }
 
 /// Delivers outbox entries (alert, then hub finding) and deletes the delivered ones.
+/// Alerts sent at once: each is a durable SNS publish of its own.
+const ALERT_CONCURRENCY: usize = 32;
+/// BatchImportFindings takes at most 100 findings.
+const FINDINGS_PER_IMPORT: usize = 100;
+
+/// Sends the alerts (concurrently) and the hub findings (one import per account and 100
+/// findings) of outbox entries, then clears the delivered ones from the outbox. An entry
+/// whose alert or finding failed is retried whole.
 async fn deliver(
     detect: &Detect,
     pending: Vec<(String, String, Pending)>,
     attempts: &mut HashMap<(String, String), u32>,
 ) {
+    let mut results: Vec<Result<(), String>> = Vec::with_capacity(pending.len());
+    for chunk in pending.chunks(ALERT_CONCURRENCY) {
+        let sends = chunk
+            .iter()
+            .map(|(account, _, entry)| send_alert(detect, account, entry));
+        results.extend(futures::future::join_all(sends).await);
+    }
+    let mut by_account: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (account, _, _)) in pending.iter().enumerate() {
+        if results[i].is_ok() {
+            by_account.entry(account.as_str()).or_default().push(i);
+        }
+    }
+    for (account, indexes) in by_account {
+        for chunk in import_chunks(&indexes, |i| &pending[i].2.event.violation_id) {
+            let chunk = chunk.as_slice();
+            let findings: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|&i| finding(detect, account, &pending[i].2))
+                .collect();
+            match import_findings(detect, account, findings).await {
+                Ok(refused) => {
+                    for &i in chunk {
+                        if let Some(reason) = refused.get(&pending[i].2.event.violation_id) {
+                            results[i] = Err(format!("hub refused the finding: {reason}"));
+                        }
+                    }
+                }
+                Err(e) => {
+                    for &i in chunk {
+                        results[i] = Err(e.clone());
+                    }
+                }
+            }
+        }
+    }
     let mut done = Vec::new();
-    for (account, key, entry) in pending {
-        match deliver_one(detect, &account, &entry).await {
+    for ((account, key, _), result) in pending.into_iter().zip(results) {
+        match result {
             Ok(()) => {
                 attempts.remove(&(account.clone(), key.clone()));
                 done.push(persist::delete(&account, persist::OUTBOX, &key));
@@ -330,7 +374,30 @@ async fn deliver(
     }
 }
 
-async fn deliver_one(detect: &Detect, account: &str, entry: &Pending) -> Result<(), String> {
+/// Splits entries (in order) into imports of at most [`FINDINGS_PER_IMPORT`] findings with
+/// no violation twice in one import, so a later event of a violation (its clear) is
+/// imported after the earlier one (its in-alarm) and wins.
+fn import_chunks<'a>(indexes: &[usize], id: impl Fn(usize) -> &'a str) -> Vec<Vec<usize>> {
+    let mut chunks: Vec<Vec<usize>> = Vec::new();
+    let mut ids: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for &i in indexes {
+        let full = chunks
+            .last()
+            .is_none_or(|c| c.len() == FINDINGS_PER_IMPORT || ids.contains(id(i)));
+        if full {
+            chunks.push(Vec::new());
+            ids.clear();
+        }
+        ids.insert(id(i));
+        if let Some(chunk) = chunks.last_mut() {
+            chunk.push(i);
+        }
+    }
+    chunks
+}
+
+/// The profile's SNS alert of an entry, unless suppressed or only a hub refresh.
+async fn send_alert(detect: &Detect, account: &str, entry: &Pending) -> Result<(), String> {
     let event = &entry.event;
     if !entry.refresh_only
         && !event.behavior.suppressed()
@@ -345,45 +412,55 @@ async fn deliver_one(detect: &Detect, account: &str, entry: &Pending) -> Result<
             )
             .await?;
     }
+    Ok(())
+}
+
+fn finding(detect: &Detect, account: &str, entry: &Pending) -> serde_json::Value {
     let updated = if entry.refresh_only {
         detect.now()
     } else {
-        event.violation_event_ms
+        entry.event.violation_event_ms
     };
-    let finding = outputs::finding_json(
+    outputs::finding_json(
         account,
         &detect.region,
         &detect.console_base_url,
         &entry.profile_arn,
-        event,
+        &entry.event,
         updated,
-    );
+    )
+}
+
+/// One BatchImportFindings; the findings refused (by Id, with the reason) to retry. A hub
+/// not enabled, or not accepting detect, takes nothing, and that is not retried.
+async fn import_findings(
+    detect: &Detect,
+    account: &str,
+    findings: Vec<serde_json::Value>,
+) -> Result<HashMap<String, String>, String> {
     let caller = Caller {
         account_id: account.to_string(),
         identity: "iot-device-defender-detect".to_string(),
     };
-    match detect
+    let out = match detect
         .hub
-        .handle_batch_import_findings(&caller, json!({"Findings": [finding]}))
+        .handle_batch_import_findings(&caller, json!({ "Findings": findings }))
         .await
     {
-        Ok(out) if out.get("FailedCount").and_then(|c| c.as_u64()).unwrap_or(0) > 0 => {
-            let reason = out["FailedFindings"][0]["ErrorMessage"]
-                .as_str()
-                .unwrap_or("")
-                .to_string();
-            // A hub not enabled, or not accepting detect, takes nothing: that is not retried.
-            if reason.contains("not")
-                && (reason.contains("enabled") || reason.contains("subscribed"))
-            {
-                return Ok(());
-            }
-            Err(format!("hub refused the finding: {reason}"))
+        Ok(out) => out,
+        Err(e) if e.code() == "InvalidAccessException" => return Ok(HashMap::new()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut refused = HashMap::new();
+    for failed in out["FailedFindings"].as_array().into_iter().flatten() {
+        let reason = failed["ErrorMessage"].as_str().unwrap_or("").to_string();
+        let not_taken =
+            reason.contains("not") && (reason.contains("enabled") || reason.contains("subscribed"));
+        if let (Some(id), false) = (failed["Id"].as_str(), not_taken) {
+            refused.insert(id.to_string(), reason);
         }
-        Ok(_) => Ok(()),
-        Err(e) if e.code() == "InvalidAccessException" => Ok(()),
-        Err(e) => Err(e.to_string()),
     }
+    Ok(refused)
 }
 
 /// Delivers what the outbox still holds (after a restart or failed deliveries).
@@ -464,5 +541,34 @@ async fn drop_old_events(detect: &Detect, before_ms: i64) {
                 break;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_never_repeat_a_violation_and_hold_at_most_100() {
+        let ids: Vec<String> = (0..250).map(|i| format!("v{}", i % 120)).collect();
+        let indexes: Vec<usize> = (0..ids.len()).collect();
+        let chunks = import_chunks(&indexes, |i| ids[i].as_str());
+        assert_eq!(chunks.concat(), indexes, "order kept, nothing lost");
+        for chunk in &chunks {
+            assert!(chunk.len() <= FINDINGS_PER_IMPORT);
+            let unique: std::collections::HashSet<&str> =
+                chunk.iter().map(|&i| ids[i].as_str()).collect();
+            assert_eq!(unique.len(), chunk.len());
+        }
+        assert_eq!(
+            chunks.iter().map(Vec::len).collect::<Vec<_>>(),
+            [100, 100, 50]
+        );
+        // An in-alarm and the clear of the same violation go in separate imports, in order.
+        let ids = ["a", "b", "a", "c"];
+        assert_eq!(
+            import_chunks(&[0, 1, 2, 3], |i| ids[i]),
+            vec![vec![0, 1], vec![2, 3]]
+        );
     }
 }

@@ -520,3 +520,52 @@ fn exported_metrics_are_batched_in_the_spec_shape() {
                                                "version": 7, "timestamp": 5000}]})
     );
 }
+
+#[test]
+fn dimensioned_counts_are_exported_with_their_dimension() {
+    let m = "aws:num-messages-sent";
+    let mut b = rule(m, "less-than", json!({"count": 10}), json!({}));
+    b["exportMetric"] = json!(true);
+    b["metricDimension"] = json!({"dimensionName": "cmds", "operator": "NOT_IN"});
+    let p = SecurityProfile {
+        name: "p".into(),
+        description: None,
+        behaviors: vec![serde_json::from_value(b).unwrap()],
+        alert_targets: None,
+        additional_metrics_to_retain: None,
+        additional_metrics_to_retain_v2: None,
+        metrics_export_config: Some(crate::model::MetricsExportConfig {
+            mqtt_topic: "dd/export".into(),
+            role_arn: "arn:aws:iam::1:role/r".into(),
+        }),
+        version: 1,
+        creation_ms: 0,
+        last_modified_ms: 0,
+        targets: vec![format!("arn:aws:iot:{REGION}:{ACCOUNT}:all/things")],
+        ml_started_ms: Default::default(),
+    };
+    let dims = |_: &str| Some(vec!["cmd/#".to_string()]);
+    let compiled = Arc::new(crate::compile(
+        &p,
+        "arn:p".into(),
+        REGION,
+        ACCOUNT,
+        &dims,
+        &|_| None,
+    ));
+    let mut engine = Engine::new(Arc::new(Fleet));
+    let mut out = Output::default();
+    engine.set_profiles(ACCOUNT, vec![compiled], 0, &mut out);
+    for topic in ["cmd/a", "other/x", "other/y"] {
+        engine.message(ACCOUNT, "t", "t", topic, 10, true, 0, &mut out);
+    }
+    engine.datapoint(ACCOUNT, "t", m, &n(3.0), 5_000, &mut out);
+    assert_eq!(out.exports.len(), 1, "{:?}", out.exports);
+    let payload: serde_json::Value =
+        serde_json::from_slice(&crate::outputs::export_json(&[(1, &out.exports[0])])).unwrap();
+    assert_eq!(
+        payload["metrics"][0],
+        json!({"name": m, "thing": "t", "value": {"count": 2}, "version": 1, "timestamp": 5000,
+               "dimension": {"name": "cmds", "operator": "NOT_IN"}})
+    );
+}

@@ -132,8 +132,21 @@ impl Detect {
                 return Err(crate::profiles::not_found(p));
             }
         }
-        let mut items: Vec<(String, Value)> = self
-            .active_violations(&caller.account_id)
+        let active = self.active_violations(&caller.account_id);
+        // AWS answers ResourceNotFound for a thing that does not exist; a device that is no
+        // registered thing but has violations (unregistered-things targets) is listed.
+        if let Some(thing) = f.thing
+            && !active.iter().any(|v| v.thing_name == thing)
+            && self
+                .registry
+                .detect_thing_groups(&caller.account_id, thing)
+                .is_none()
+        {
+            return Err(DetectError::not_found(format!(
+                "Thing {thing} does not exist."
+            )));
+        }
+        let mut items: Vec<(String, Value)> = active
             .iter()
             .filter(|v| {
                 f.keep(

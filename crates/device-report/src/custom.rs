@@ -133,7 +133,7 @@ fn strings(node: &Node, path: &str) -> Result<Vec<String>, ReportError> {
 
 /// The SDK README lists letters and `: _ - / .`; digits are allowed too because AWS's own
 /// report example sends `"value_1"`.
-fn string_list_char(c: char) -> bool {
+pub(crate) fn string_list_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '/' | '.')
 }
 

@@ -42,8 +42,17 @@ pub enum MetricValue {
 /// Counts come from `total` when sent, else from the list length (inferred: AWS maps the
 /// count metrics to `total`, and agents that sample lists send the true count there).
 pub fn datapoints(report: &Report) -> Vec<(String, MetricValue)> {
-    let mut out = Vec::new();
-    let mut push = |name: &str, value: MetricValue| out.push((name.to_owned(), value));
+    datapoint_refs(report)
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
+}
+
+/// [`datapoints`] with the names borrowed (built-in names are static, custom names point
+/// into the report): no allocation per metric name, for the hot path.
+pub fn datapoint_refs(report: &Report) -> Vec<(&str, MetricValue)> {
+    let mut out = Vec::with_capacity(10 + report.custom_metrics.len());
+    let mut push = |name: &'static str, value: MetricValue| out.push((name, value));
 
     if let Some(m) = &report.metrics {
         if let Some(ns) = &m.network_stats {
@@ -103,7 +112,7 @@ pub fn datapoints(report: &Report) -> Vec<(String, MetricValue)> {
                 MetricValue::Ips(dedup(ips.iter().map(|ip| ip.to_canonical())))
             }
         };
-        push(name, value);
+        out.push((name.as_str(), value));
     }
     out
 }
@@ -113,10 +122,28 @@ fn count(n: u64) -> MetricValue {
     MetricValue::Count(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-/// First occurrence wins; agents repeat ports and connections to the same peer.
+/// First occurrence wins; agents repeat ports and connections to the same peer. Short
+/// lists (the usual case) are checked by a scan rather than a hash set.
 fn dedup<T: Copy + Eq + Hash>(items: impl Iterator<Item = T>) -> Vec<T> {
-    let mut seen = HashSet::new();
-    items.filter(|item| seen.insert(*item)).collect()
+    const SCAN_LIMIT: usize = 16;
+    let mut out: Vec<T> = Vec::new();
+    let mut seen: Option<HashSet<T>> = None;
+    for item in items {
+        let fresh = match &mut seen {
+            Some(set) => set.insert(item),
+            None if out.len() < SCAN_LIMIT => !out.contains(&item),
+            None => {
+                let mut set: HashSet<T> = out.iter().copied().collect();
+                let fresh = set.insert(item);
+                seen = Some(set);
+                fresh
+            }
+        };
+        if fresh {
+            out.push(item);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

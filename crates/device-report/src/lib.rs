@@ -60,6 +60,7 @@
 mod custom;
 mod datapoints;
 mod error;
+mod fast;
 mod handle;
 mod keys;
 mod model;
@@ -75,6 +76,8 @@ mod test_support;
 #[cfg(test)]
 mod tests_examples;
 #[cfg(test)]
+mod tests_fast;
+#[cfg(test)]
 mod tests_fuzz;
 #[cfg(test)]
 mod tests_props;
@@ -82,7 +85,7 @@ mod tests_props;
 pub use datapoints::{
     ALL_BYTES_IN, ALL_BYTES_OUT, ALL_PACKETS_IN, ALL_PACKETS_OUT, DESTINATION_IP_ADDRESSES,
     LISTENING_TCP_PORTS, LISTENING_UDP_PORTS, MetricValue, NUM_ESTABLISHED_TCP_CONNECTIONS,
-    NUM_LISTENING_TCP_PORTS, NUM_LISTENING_UDP_PORTS, datapoints,
+    NUM_LISTENING_TCP_PORTS, NUM_LISTENING_UDP_PORTS, datapoint_refs, datapoints,
 };
 pub use error::{INVALID_PAYLOAD, INVALID_REPORT_ID, ReportError, THROTTLED};
 pub use handle::{Outcome, handle_report};

@@ -34,6 +34,18 @@ const QUOTE_LIMIT: usize = 100;
 /// data that breaks AWS's data requirements does not fail the report: it lands in
 /// [`Report::dropped_custom_metrics`].
 pub fn parse_report(payload: &[u8], enc: Encoding) -> Result<Report, ReportError> {
+    // The common JSON report takes the one-pass scanner; anything it does not take (valid
+    // or not) is decided, and any rejection worded, by the full parser below.
+    if matches!(enc, Encoding::Json)
+        && let Some(report) = crate::fast::scan(payload)
+    {
+        return Ok(report);
+    }
+    parse_full(payload, enc)
+}
+
+/// The full parser: document tree, then validation with AWS-style error messages.
+pub(crate) fn parse_full(payload: &[u8], enc: Encoding) -> Result<Report, ReportError> {
     if payload.is_empty() {
         return Err(ReportError::malformed("the payload is empty"));
     }
@@ -95,6 +107,15 @@ fn parse_body(root: &Obj<'_>, header: &Obj<'_>) -> Result<Body, ReportError> {
         ));
     }
     Ok((version, metrics, custom.unwrap_or_default()))
+}
+
+/// Whether [`parse_version`] accepts `v`.
+pub(crate) fn version_ok(v: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    v.len() <= MAX_VERSION_LEN
+        && v.split_once('.').is_some_and(|(major, minor)| {
+            digits(major) && digits(minor) && major.parse::<u32>() == Ok(1)
+        })
 }
 
 /// `Major.Minor`; only major version 1 exists, so others are refused (UNCONFIRMED).
@@ -210,7 +231,7 @@ fn parse_connection(node: &Node, path: &str) -> Result<Connection, ReportError> 
 
 /// `1.2.3.4:80` and `[::1]:80`, plus the unbracketed `::1:80` that an agent formatting
 /// `"%s:%u"` would send for IPv6 (the port is required, so the last colon splits).
-fn parse_remote_addr(s: &str) -> Option<SocketAddr> {
+pub(crate) fn parse_remote_addr(s: &str) -> Option<SocketAddr> {
     if let Ok(addr) = s.parse::<SocketAddr>() {
         return Some(addr);
     }

@@ -12,7 +12,7 @@ use crate::{
 const BOTH: [Encoding; 2] = [Encoding::Json, Encoding::Cbor];
 
 /// "Device metrics document specification", example with long names.
-const AWS_LONG: &str = r#"{
+pub(crate) const AWS_LONG: &str = r#"{
   "header": {"report_id": 1530304554, "version": "1.0"},
   "metrics": {
     "listening_tcp_ports": {
@@ -53,7 +53,7 @@ const AWS_LONG: &str = r#"{
 }"#;
 
 /// The same document with short names.
-const AWS_SHORT: &str = r#"{
+pub(crate) const AWS_SHORT: &str = r#"{
   "hed": {"rid": 1530305228, "v": "1.0"},
   "met": {
     "tp": {

@@ -118,7 +118,7 @@ fn custom_metrics() -> impl Strategy<Value = Vec<(String, CustomValue)>> {
     })
 }
 
-fn report() -> impl Strategy<Value = Report> {
+pub(crate) fn report() -> impl Strategy<Value = Report> {
     (
         1..=i64::MAX as u64,
         (0u32..20).prop_map(|minor| format!("1.{minor}")),
@@ -132,6 +132,15 @@ fn report() -> impl Strategy<Value = Report> {
             custom_metrics,
             dropped_custom_metrics: vec![],
         })
+}
+
+/// Long (0), short (1) or mixed (2, by `seed`) key names.
+pub(crate) fn key_style(style: u8, seed: u64) -> KeyStyle {
+    match style {
+        0 => KeyStyle::long(),
+        1 => KeyStyle::short(),
+        _ => KeyStyle::mixed(seed),
+    }
 }
 
 proptest! {
