@@ -219,88 +219,39 @@ async fn serve_signed(
             Err(e) => ("firehose", "unknown", Err(e)),
         },
         "iot" => {
-            if let Some((operation, labels, members)) =
-                iot::audit::resolve(request.method, request.raw_path)
-            {
-                let result = match build_input(
-                    request.body,
-                    labels,
-                    request.raw_query,
-                    request.headers,
-                    members,
-                ) {
-                    Ok(input) => {
-                        iot::audit::dispatch(&state.audit, &authenticated.caller, operation, input)
-                            .await
+            // The Device Defender and rules subsystems each route their own operations; an
+            // operation none of them knows goes to the registry below.
+            macro_rules! iot_subsystem {
+                ($module:ident, $service:expr) => {
+                    if let Some((operation, labels, members)) =
+                        iot::$module::resolve(request.method, request.raw_path)
+                    {
+                        let result = match build_input(
+                            request.body,
+                            labels,
+                            request.raw_query,
+                            request.headers,
+                            members,
+                        ) {
+                            Ok(input) => {
+                                iot::$module::dispatch(
+                                    $service,
+                                    &authenticated.caller,
+                                    operation,
+                                    input,
+                                )
+                                .await
+                            }
+                            Err(e) => Err(e.in_iot_shape()),
+                        };
+                        return ("iot", operation.name(), result);
                     }
-                    Err(e) => Err(e.in_iot_shape()),
                 };
-                return ("iot", operation.name(), result);
             }
-            if let Some((operation, labels, members)) =
-                iot::rules::resolve(request.method, request.raw_path)
-            {
-                let result = match build_input(
-                    request.body,
-                    labels,
-                    request.raw_query,
-                    request.headers,
-                    members,
-                ) {
-                    Ok(input) => {
-                        iot::rules::dispatch(&state.export, &authenticated.caller, operation, input)
-                            .await
-                    }
-                    Err(e) => Err(e.in_iot_shape()),
-                };
-                return ("iot", operation.name(), result);
-            }
-            if let Some((operation, labels, members)) =
-                iot::mitigation::resolve(request.method, request.raw_path)
-            {
-                let result = match build_input(
-                    request.body,
-                    labels,
-                    request.raw_query,
-                    request.headers,
-                    members,
-                ) {
-                    Ok(input) => {
-                        iot::mitigation::dispatch(
-                            &state.mitigate,
-                            &authenticated.caller,
-                            operation,
-                            input,
-                        )
-                        .await
-                    }
-                    Err(e) => Err(e.in_iot_shape()),
-                };
-                return ("iot", operation.name(), result);
-            }
-            if let Some((operation, labels, members)) =
-                iot::detect::resolve(request.method, request.raw_path)
-            {
-                let result = match build_input(
-                    request.body,
-                    labels,
-                    request.raw_query,
-                    request.headers,
-                    members,
-                ) {
-                    Ok(input) => {
-                        iot::detect::dispatch(
-                            &state.detect,
-                            &authenticated.caller,
-                            operation,
-                            input,
-                        )
-                        .await
-                    }
-                    Err(e) => Err(e.in_iot_shape()),
-                };
-                return ("iot", operation.name(), result);
-            }
+            iot_subsystem!(audit, &state.audit);
+            iot_subsystem!(rules, &state.export);
+            iot_subsystem!(mitigation, &state.mitigate);
+            iot_subsystem!(detect, &state.detect);
             let Some((operation, labels, members)) = iot::resolve(request.method, request.raw_path)
             else {
                 return (
