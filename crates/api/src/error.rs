@@ -80,90 +80,55 @@ impl From<SigV4Error> for ApiError {
     }
 }
 
-impl From<RegistryError> for ApiError {
-    fn from(e: RegistryError) -> Self {
-        match e {
-            RegistryError::Internal(detail) => {
-                tracing::error!(%detail, "Registry operation failed.");
-                Self::new(500, "InternalFailureException", "Internal service failure.")
+/// The `iot` services' errors: an internal one is logged and answered without its details
+/// (with the `$internal_code` of its model); any other keeps its status, code, message and
+/// extra members.
+macro_rules! from_iot_error {
+    ($($error:ident)::+, $internal_code:tt, $log:tt) => {
+        impl From<$($error)::+> for ApiError {
+            fn from(e: $($error)::+) -> Self {
+                match e {
+                    $($error)::+::Internal(detail) => {
+                        tracing::error!(%detail, $log);
+                        Self::new(500, $internal_code, "Internal service failure.")
+                    }
+                    other => Self {
+                        status: other.status(),
+                        code: other.code(),
+                        message: other.to_string(),
+                        extra: other.extra_members(),
+                    },
+                }
             }
-            other => Self {
-                status: other.status(),
-                code: other.code(),
-                message: other.to_string(),
-                extra: other.extra_members(),
-            },
         }
-    }
+    };
 }
 
-impl From<AuditError> for ApiError {
-    fn from(e: AuditError) -> Self {
-        match e {
-            AuditError::Internal(detail) => {
-                tracing::error!(%detail, "Audit operation failed.");
-                Self::new(500, "InternalFailureException", "Internal service failure.")
-            }
-            other => Self {
-                status: other.status(),
-                code: other.code(),
-                message: other.to_string(),
-                extra: other.extra_members(),
-            },
-        }
-    }
-}
-
-impl From<fleetward_detect::DetectError> for ApiError {
-    fn from(e: fleetward_detect::DetectError) -> Self {
-        match e {
-            fleetward_detect::DetectError::Internal(detail) => {
-                tracing::error!(%detail, "Detect operation failed.");
-                Self::new(500, "InternalFailureException", "Internal service failure.")
-            }
-            other => Self {
-                status: other.status(),
-                code: other.code(),
-                message: other.to_string(),
-                extra: other.extra_members(),
-            },
-        }
-    }
-}
-
-impl From<fleetward_export::RuleError> for ApiError {
-    fn from(e: fleetward_export::RuleError) -> Self {
-        match e {
-            fleetward_export::RuleError::Internal(detail) => {
-                tracing::error!(%detail, "Topic rule operation failed.");
-                Self::new(500, "InternalException", "Internal service failure.")
-            }
-            other => Self {
-                status: other.status(),
-                code: other.code(),
-                message: other.to_string(),
-                extra: other.extra_members(),
-            },
-        }
-    }
-}
-
-impl From<fleetward_mitigate::MitigateError> for ApiError {
-    fn from(e: fleetward_mitigate::MitigateError) -> Self {
-        match e {
-            fleetward_mitigate::MitigateError::Internal(detail) => {
-                tracing::error!(%detail, "Mitigation operation failed.");
-                Self::new(500, "InternalFailureException", "Internal service failure.")
-            }
-            other => Self {
-                status: other.status(),
-                code: other.code(),
-                message: other.to_string(),
-                extra: other.extra_members(),
-            },
-        }
-    }
-}
+from_iot_error!(
+    RegistryError,
+    "InternalFailureException",
+    "Registry operation failed."
+);
+from_iot_error!(
+    AuditError,
+    "InternalFailureException",
+    "Audit operation failed."
+);
+from_iot_error!(
+    fleetward_detect::DetectError,
+    "InternalFailureException",
+    "Detect operation failed."
+);
+from_iot_error!(
+    fleetward_export::RuleError,
+    "InternalException",
+    "Topic rule operation failed."
+);
+from_iot_error!(
+    fleetward_mitigate::MitigateError,
+    "InternalFailureException",
+    "Mitigation operation failed."
+);
 
 impl From<HubError> for ApiError {
     fn from(e: HubError) -> Self {

@@ -1,7 +1,7 @@
 //! How audit state is stored: one document per record, in these kinds.
 
-use fleetward_store::{Document, DocumentWrite, Store};
-use serde::Serialize;
+use fleetward_store::documents;
+use fleetward_store::{Document, Store};
 use serde::de::DeserializeOwned;
 
 use crate::error::AuditResult;
@@ -31,33 +31,10 @@ pub const IDENTITY_POOL: &str = "audit.identity-pool";
 /// Related resources per `audit.related` document.
 pub const RELATED_CHUNK: usize = 1000;
 
-pub fn put<T: Serialize>(
-    account_id: &str,
-    kind: &str,
-    key: &str,
-    value: &T,
-    now_ms: i64,
-) -> DocumentWrite {
-    DocumentWrite::Put(Document {
-        account_id: account_id.to_string(),
-        kind: kind.to_string(),
-        key: key.to_string(),
-        body: serde_json::to_string(value).unwrap_or_else(|_| "null".into()),
-        created_ms: now_ms,
-        updated_ms: now_ms,
-    })
-}
-
-pub fn delete(account_id: &str, kind: &str, key: &str) -> DocumentWrite {
-    DocumentWrite::Delete {
-        account_id: account_id.to_string(),
-        kind: kind.to_string(),
-        key: key.to_string(),
-    }
-}
+pub use fleetward_store::documents::{delete, prefix_page, put_json as put};
 
 pub fn decode<T: DeserializeOwned>(doc: &Document) -> AuditResult<T> {
-    Ok(serde_json::from_str(&doc.body)?)
+    Ok(documents::decode(doc)?)
 }
 
 /// Every document of a kind, decoded.
@@ -66,42 +43,7 @@ pub async fn load_all<T: DeserializeOwned>(
     account_id: &str,
     kind: &str,
 ) -> AuditResult<Vec<(String, T)>> {
-    let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store
-            .list_documents_page(account_id, kind, after.as_deref(), 1000)
-            .await?;
-        let done = page.len() < 1000;
-        for doc in &page {
-            out.push((doc.key.clone(), decode(doc)?));
-        }
-        match page.last() {
-            Some(last) if !done => after = Some(last.key.clone()),
-            _ => break,
-        }
-    }
-    Ok(out)
-}
-
-/// The documents of a kind whose key starts with `prefix`, in key order, after `after`
-/// (exclusive; `None` starts at the prefix), at most `limit`.
-pub async fn prefix_page(
-    store: &dyn Store,
-    account_id: &str,
-    kind: &str,
-    prefix: &str,
-    after: Option<&str>,
-    limit: usize,
-) -> AuditResult<Vec<Document>> {
-    let start = after.unwrap_or(prefix);
-    let page = store
-        .list_documents_page(account_id, kind, Some(start), limit)
-        .await?;
-    Ok(page
-        .into_iter()
-        .take_while(|d| d.key.starts_with(prefix))
-        .collect())
+    documents::load_all_decoded(store, account_id, kind, 1000).await
 }
 
 /// Deletes every document of a kind whose key starts with `prefix`, in batches.
@@ -111,17 +53,5 @@ pub async fn delete_prefix(
     kind: &str,
     prefix: &str,
 ) -> AuditResult<u64> {
-    let mut deleted = 0;
-    loop {
-        let page = prefix_page(store, account_id, kind, prefix, None, 2000).await?;
-        if page.is_empty() {
-            return Ok(deleted);
-        }
-        let writes: Vec<DocumentWrite> = page
-            .iter()
-            .map(|d| delete(account_id, kind, &d.key))
-            .collect();
-        store.write_documents(&writes).await?;
-        deleted += writes.len() as u64;
-    }
+    Ok(documents::delete_prefix(store, account_id, kind, prefix, 2000).await?)
 }

@@ -1,7 +1,7 @@
 //! How detect state is stored: one document per record, in these kinds.
 
-use fleetward_store::{Document, DocumentWrite, Store};
-use serde::Serialize;
+use fleetward_store::documents;
+use fleetward_store::{Document, Store};
 use serde::de::DeserializeOwned;
 
 use crate::error::DetectResult;
@@ -26,33 +26,10 @@ pub fn event_key(time_ms: i64, violation_id: &str, event: &str) -> String {
     format!("{:015}/{violation_id}/{event}", time_ms.max(0))
 }
 
-pub fn put<T: Serialize>(
-    account_id: &str,
-    kind: &str,
-    key: &str,
-    value: &T,
-    now_ms: i64,
-) -> DocumentWrite {
-    DocumentWrite::Put(Document {
-        account_id: account_id.to_string(),
-        kind: kind.to_string(),
-        key: key.to_string(),
-        body: serde_json::to_string(value).unwrap_or_else(|_| "null".into()),
-        created_ms: now_ms,
-        updated_ms: now_ms,
-    })
-}
-
-pub fn delete(account_id: &str, kind: &str, key: &str) -> DocumentWrite {
-    DocumentWrite::Delete {
-        account_id: account_id.to_string(),
-        kind: kind.to_string(),
-        key: key.to_string(),
-    }
-}
+pub use fleetward_store::documents::{delete, put_json as put};
 
 pub fn decode<T: DeserializeOwned>(doc: &Document) -> DetectResult<T> {
-    Ok(serde_json::from_str(&doc.body)?)
+    Ok(documents::decode(doc)?)
 }
 
 /// Every document of a kind, decoded, in key order.
@@ -61,22 +38,7 @@ pub async fn load_all<T: DeserializeOwned>(
     account_id: &str,
     kind: &str,
 ) -> DetectResult<Vec<(String, T)>> {
-    let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store
-            .list_documents_page(account_id, kind, after.as_deref(), 1000)
-            .await?;
-        let done = page.len() < 1000;
-        for doc in &page {
-            out.push((doc.key.clone(), decode(doc)?));
-        }
-        match page.last() {
-            Some(last) if !done => after = Some(last.key.clone()),
-            _ => break,
-        }
-    }
-    Ok(out)
+    documents::load_all_decoded(store, account_id, kind, 1000).await
 }
 
 /// Documents of a kind with keys after `after` (exclusive), at most `limit`.

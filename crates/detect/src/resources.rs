@@ -1,13 +1,20 @@
 //! Custom metrics (spec 2.8) and dimensions (spec 2.7): create, describe, update, delete,
 //! list. Both are referenced by behaviors, so deleting one still in use is refused.
+//!
+//! The two are the same kind of thing (a named resource of an account's configuration,
+//! one store document each, with an ARN and a per-account limit), so one generic
+//! implementation of each operation serves both; the handlers give it what differs.
 
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::{DetectError, DetectResult};
 use crate::input::{self, epoch_seconds, opt_str, req_str};
-use crate::model::{CustomMetric, Dimension};
+use crate::model::{CustomMetric, Dimension, SecurityProfile};
 use crate::profiles::with_token;
-use crate::{Caller, Detect, persist};
+use crate::{AccountConfig, Caller, Detect, persist};
 
 /// Custom metrics per account (adjustable in AWS).
 pub const MAX_CUSTOM_METRICS: usize = 100;
@@ -36,32 +43,242 @@ fn string_values(input: &Value) -> DetectResult<Vec<String>> {
     Ok(values)
 }
 
-impl Detect {
-    fn describe_metric(&self, account: &str, m: &CustomMetric) -> Value {
+/// A named resource of an account's configuration, as the shared operations see it.
+trait NamedResource: Clone + Serialize {
+    /// As messages name it, starting a sentence ("Custom metric", "Dimension").
+    const NOUN: &'static str;
+    /// The plural in the limit message.
+    const PLURAL: &'static str;
+    /// Per account.
+    const MAX: usize;
+    /// The resource type in its ARN.
+    const ARN_TYPE: &'static str;
+    /// The store document kind.
+    const DOC_KIND: &'static str;
+    /// The members of a create answer naming it and its ARN.
+    const NAME_MEMBER: &'static str;
+    const ARN_MEMBER: &'static str;
+    /// The member of a list answer.
+    const LIST_MEMBER: &'static str;
+
+    fn all(config: &AccountConfig) -> &BTreeMap<String, Self>;
+    fn all_mut(config: &mut AccountConfig) -> &mut BTreeMap<String, Self>;
+    fn client_request_token(&self) -> &str;
+    fn set_last_modified(&mut self, now_ms: i64);
+    /// The Describe… answer.
+    fn describe(&self, arn: String) -> Value;
+}
+
+/// The trait members both structs have under the same field names; `$config` is where an
+/// account's configuration keeps them.
+macro_rules! same_named_members {
+    ($config:ident) => {
+        fn all(config: &AccountConfig) -> &BTreeMap<String, Self> {
+            &config.$config
+        }
+        fn all_mut(config: &mut AccountConfig) -> &mut BTreeMap<String, Self> {
+            &mut config.$config
+        }
+        fn client_request_token(&self) -> &str {
+            &self.client_request_token
+        }
+        fn set_last_modified(&mut self, now_ms: i64) {
+            self.last_modified_ms = now_ms;
+        }
+    };
+}
+
+impl NamedResource for CustomMetric {
+    const NOUN: &'static str = "Custom metric";
+    const PLURAL: &'static str = "custom metrics";
+    const MAX: usize = MAX_CUSTOM_METRICS;
+    const ARN_TYPE: &'static str = "custommetric";
+    const DOC_KIND: &'static str = persist::CUSTOM_METRIC;
+    const NAME_MEMBER: &'static str = "metricName";
+    const ARN_MEMBER: &'static str = "metricArn";
+    const LIST_MEMBER: &'static str = "metricNames";
+
+    same_named_members!(custom_metrics);
+
+    fn describe(&self, arn: String) -> Value {
         let mut out = json!({
-            "metricName": m.metric_name,
-            "metricArn": self.arn(account, &format!("custommetric/{}", m.metric_name)),
-            "metricType": m.metric_type,
-            "creationDate": epoch_seconds(m.creation_ms),
-            "lastModifiedDate": epoch_seconds(m.last_modified_ms),
+            "metricName": self.metric_name,
+            "metricArn": arn,
+            "metricType": self.metric_type,
+            "creationDate": epoch_seconds(self.creation_ms),
+            "lastModifiedDate": epoch_seconds(self.last_modified_ms),
         });
-        if let Some(d) = &m.display_name {
+        if let Some(d) = &self.display_name {
             out["displayName"] = json!(d);
         }
         out
     }
+}
 
-    fn describe_dimension(&self, account: &str, d: &Dimension) -> Value {
+impl NamedResource for Dimension {
+    const NOUN: &'static str = "Dimension";
+    const PLURAL: &'static str = "dimensions";
+    const MAX: usize = MAX_DIMENSIONS;
+    const ARN_TYPE: &'static str = "dimension";
+    const DOC_KIND: &'static str = persist::DIMENSION;
+    const NAME_MEMBER: &'static str = "name";
+    const ARN_MEMBER: &'static str = "arn";
+    const LIST_MEMBER: &'static str = "dimensionNames";
+
+    same_named_members!(dimensions);
+
+    fn describe(&self, arn: String) -> Value {
         json!({
-            "name": d.name,
-            "arn": self.arn(account, &format!("dimension/{}", d.name)),
-            "type": d.dimension_type,
-            "stringValues": d.string_values,
-            "creationDate": epoch_seconds(d.creation_ms),
-            "lastModifiedDate": epoch_seconds(d.last_modified_ms),
+            "name": self.name,
+            "arn": arn,
+            "type": self.dimension_type,
+            "stringValues": self.string_values,
+            "creationDate": epoch_seconds(self.creation_ms),
+            "lastModifiedDate": epoch_seconds(self.last_modified_ms),
         })
     }
+}
 
+fn not_found<R: NamedResource>(name: &str) -> DetectError {
+    DetectError::not_found(format!("{} {name} does not exist.", R::NOUN))
+}
+
+/// The generic operations, under the configuration lock and written through to the store
+/// before they answer.
+impl Detect {
+    fn resource_arn<R: NamedResource>(&self, account: &str, name: &str) -> String {
+        self.arn(account, &format!("{}/{name}", R::ARN_TYPE))
+    }
+
+    /// Create…: `make` builds the resource at the given time. An existing one is answered
+    /// as created when this is the same request again (the same non-empty token, and
+    /// `same_request` says the rest matches).
+    async fn create_resource<R: NamedResource>(
+        &self,
+        account: &str,
+        name: &str,
+        token: &str,
+        same_request: impl Fn(&R) -> bool,
+        make: impl FnOnce(i64) -> R,
+    ) -> DetectResult<Value> {
+        let arn = self.resource_arn::<R>(account, name);
+        let (name_member, arn_member) = (R::NAME_MEMBER, R::ARN_MEMBER);
+        let mut configs = self.config.lock().await;
+        let config = configs.entry(account.to_string()).or_default();
+        if let Some(existing) = R::all(config).get(name) {
+            // The same request again (same token) is answered as the first time.
+            if !token.is_empty()
+                && existing.client_request_token() == token
+                && same_request(existing)
+            {
+                return Ok(json!({name_member: name, arn_member: arn}));
+            }
+            return Err(DetectError::ResourceAlreadyExists {
+                message: format!("{} {name} already exists.", R::NOUN),
+                resource_id: name.to_string(),
+                resource_arn: arn,
+            });
+        }
+        if R::all(config).len() >= R::MAX {
+            return Err(DetectError::LimitExceeded(format!(
+                "An account can have at most {} {}.",
+                R::MAX,
+                R::PLURAL
+            )));
+        }
+        let now = self.now();
+        let resource = make(now);
+        self.store
+            .write_documents(&[persist::put(account, R::DOC_KIND, name, &resource, now)])
+            .await?;
+        R::all_mut(config).insert(name.to_string(), resource);
+        Ok(json!({name_member: name, arn_member: arn}))
+    }
+
+    async fn describe_resource<R: NamedResource>(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> DetectResult<Value> {
+        let configs = self.config.lock().await;
+        let r = configs
+            .get(&caller.account_id)
+            .and_then(|c| R::all(c).get(name))
+            .ok_or_else(|| not_found::<R>(name))?;
+        Ok(r.describe(self.resource_arn::<R>(&caller.account_id, name)))
+    }
+
+    /// Update…: `change` applies the update, `then` follows up on the changed
+    /// configuration (under the same lock). Answers as Describe… would.
+    async fn update_resource<R: NamedResource>(
+        &self,
+        account: &str,
+        name: &str,
+        change: impl FnOnce(&mut R),
+        then: impl FnOnce(&AccountConfig),
+    ) -> DetectResult<Value> {
+        let mut configs = self.config.lock().await;
+        let config = configs.entry(account.to_string()).or_default();
+        let mut r = R::all(config)
+            .get(name)
+            .cloned()
+            .ok_or_else(|| not_found::<R>(name))?;
+        let now = self.now();
+        change(&mut r);
+        r.set_last_modified(now);
+        self.store
+            .write_documents(&[persist::put(account, R::DOC_KIND, name, &r, now)])
+            .await?;
+        let out = r.describe(self.resource_arn::<R>(account, name));
+        R::all_mut(config).insert(name.to_string(), r);
+        then(config);
+        Ok(out)
+    }
+
+    /// Delete…: refused while a security profile `uses` it; deleting what does not exist
+    /// succeeds.
+    async fn delete_resource<R: NamedResource>(
+        &self,
+        account: &str,
+        name: &str,
+        uses: impl Fn(&SecurityProfile) -> bool,
+    ) -> DetectResult<Value> {
+        let mut configs = self.config.lock().await;
+        let config = configs.entry(account.to_string()).or_default();
+        if let Some(p) = config.profiles.values().find(|p| uses(p)) {
+            return Err(DetectError::invalid(format!(
+                "{} {name} is used by security profile {}; remove it there first.",
+                R::NOUN,
+                p.name
+            )));
+        }
+        if R::all_mut(config).remove(name).is_some() {
+            self.store
+                .write_documents(&[persist::delete(account, R::DOC_KIND, name)])
+                .await?;
+        }
+        Ok(json!({}))
+    }
+
+    async fn list_resources<R: NamedResource>(
+        &self,
+        caller: &Caller,
+        input: &Value,
+    ) -> DetectResult<Value> {
+        let limit = input::max_results(input, 250, 25)?;
+        let after = input::decode_token(input)?;
+        let configs = self.config.lock().await;
+        let items: Vec<(String, String)> = configs
+            .get(&caller.account_id)
+            .map(|c| R::all(c).keys().map(|k| (k.clone(), k.clone())).collect())
+            .unwrap_or_default();
+        let (page, next) = input::page(&items, after.as_deref(), limit);
+        let member = R::LIST_MEMBER;
+        Ok(with_token(json!({ member: page }), next))
+    }
+}
+
+impl Detect {
     pub async fn handle_create_custom_metric(
         &self,
         caller: &Caller,
@@ -91,48 +308,21 @@ impl Detect {
         if !token.is_empty() {
             input::check_token(token)?;
         }
-        let arn = self.arn(account, &format!("custommetric/{name}"));
-        let mut configs = self.config.lock().await;
-        let config = configs.entry(account.clone()).or_default();
-        if let Some(existing) = config.custom_metrics.get(name) {
-            // The same request again (same token) is answered as the first time.
-            if !token.is_empty()
-                && existing.client_request_token == token
-                && existing.metric_type == metric_type
-            {
-                return Ok(json!({"metricName": name, "metricArn": arn}));
-            }
-            return Err(DetectError::ResourceAlreadyExists {
-                message: format!("Custom metric {name} already exists."),
-                resource_id: name.to_string(),
-                resource_arn: arn,
-            });
-        }
-        if config.custom_metrics.len() >= MAX_CUSTOM_METRICS {
-            return Err(DetectError::LimitExceeded(format!(
-                "An account can have at most {MAX_CUSTOM_METRICS} custom metrics."
-            )));
-        }
-        let now = self.now();
-        let metric = CustomMetric {
-            metric_name: name.to_string(),
-            metric_type: metric_type.to_string(),
-            display_name: display.map(str::to_string),
-            client_request_token: token.to_string(),
-            creation_ms: now,
-            last_modified_ms: now,
-        };
-        self.store
-            .write_documents(&[persist::put(
-                account,
-                persist::CUSTOM_METRIC,
-                name,
-                &metric,
-                now,
-            )])
-            .await?;
-        config.custom_metrics.insert(name.to_string(), metric);
-        Ok(json!({"metricName": name, "metricArn": arn}))
+        self.create_resource(
+            account,
+            name,
+            token,
+            |existing: &CustomMetric| existing.metric_type == metric_type,
+            |now| CustomMetric {
+                metric_name: name.to_string(),
+                metric_type: metric_type.to_string(),
+                display_name: display.map(str::to_string),
+                client_request_token: token.to_string(),
+                creation_ms: now,
+                last_modified_ms: now,
+            },
+        )
+        .await
     }
 
     pub async fn handle_describe_custom_metric(
@@ -141,14 +331,7 @@ impl Detect {
         input: &Value,
     ) -> DetectResult<Value> {
         let name = req_str(input, "metricName")?;
-        let configs = self.config.lock().await;
-        let m = configs
-            .get(&caller.account_id)
-            .and_then(|c| c.custom_metrics.get(name))
-            .ok_or_else(|| {
-                DetectError::not_found(format!("Custom metric {name} does not exist."))
-            })?;
-        Ok(self.describe_metric(&caller.account_id, m))
+        self.describe_resource::<CustomMetric>(caller, name).await
     }
 
     pub async fn handle_update_custom_metric(
@@ -156,7 +339,6 @@ impl Detect {
         caller: &Caller,
         input: &Value,
     ) -> DetectResult<Value> {
-        let account = &caller.account_id;
         let name = req_str(input, "metricName")?;
         let display = req_str(input, "displayName")?;
         if display.chars().count() > 128 {
@@ -164,20 +346,13 @@ impl Detect {
                 "displayName must be at most 128 characters.",
             ));
         }
-        let mut configs = self.config.lock().await;
-        let config = configs.entry(account.clone()).or_default();
-        let mut m = config.custom_metrics.get(name).cloned().ok_or_else(|| {
-            DetectError::not_found(format!("Custom metric {name} does not exist."))
-        })?;
-        let now = self.now();
-        m.display_name = Some(display.to_string());
-        m.last_modified_ms = now;
-        self.store
-            .write_documents(&[persist::put(account, persist::CUSTOM_METRIC, name, &m, now)])
-            .await?;
-        let out = self.describe_metric(account, &m);
-        config.custom_metrics.insert(name.to_string(), m);
-        Ok(out)
+        self.update_resource(
+            &caller.account_id,
+            name,
+            |m: &mut CustomMetric| m.display_name = Some(display.to_string()),
+            |_| {},
+        )
+        .await
     }
 
     pub async fn handle_delete_custom_metric(
@@ -185,11 +360,8 @@ impl Detect {
         caller: &Caller,
         input: &Value,
     ) -> DetectResult<Value> {
-        let account = &caller.account_id;
         let name = req_str(input, "metricName")?;
-        let mut configs = self.config.lock().await;
-        let config = configs.entry(account.clone()).or_default();
-        if let Some(p) = config.profiles.values().find(|p| {
+        self.delete_resource::<CustomMetric>(&caller.account_id, name, |p| {
             p.behaviors
                 .iter()
                 .any(|b| b.metric.as_deref() == Some(name))
@@ -197,18 +369,8 @@ impl Detect {
                     .iter()
                     .flatten()
                     .any(|r| r.metric == name)
-        }) {
-            return Err(DetectError::invalid(format!(
-                "Custom metric {name} is used by security profile {}; remove it there first.",
-                p.name
-            )));
-        }
-        if config.custom_metrics.remove(name).is_some() {
-            self.store
-                .write_documents(&[persist::delete(account, persist::CUSTOM_METRIC, name)])
-                .await?;
-        }
-        Ok(json!({}))
+        })
+        .await
     }
 
     pub async fn handle_list_custom_metrics(
@@ -216,20 +378,7 @@ impl Detect {
         caller: &Caller,
         input: &Value,
     ) -> DetectResult<Value> {
-        let limit = input::max_results(input, 250, 25)?;
-        let after = input::decode_token(input)?;
-        let configs = self.config.lock().await;
-        let items: Vec<(String, String)> = configs
-            .get(&caller.account_id)
-            .map(|c| {
-                c.custom_metrics
-                    .keys()
-                    .map(|k| (k.clone(), k.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let (page, next) = input::page(&items, after.as_deref(), limit);
-        Ok(with_token(json!({"metricNames": page}), next))
+        self.list_resources::<CustomMetric>(caller, input).await
     }
 
     pub async fn handle_create_dimension(
@@ -249,41 +398,21 @@ impl Detect {
         if !token.is_empty() {
             input::check_token(token)?;
         }
-        let arn = self.arn(account, &format!("dimension/{name}"));
-        let mut configs = self.config.lock().await;
-        let config = configs.entry(account.clone()).or_default();
-        if let Some(existing) = config.dimensions.get(name) {
-            if !token.is_empty()
-                && existing.client_request_token == token
-                && existing.string_values == values
-            {
-                return Ok(json!({"name": name, "arn": arn}));
-            }
-            return Err(DetectError::ResourceAlreadyExists {
-                message: format!("Dimension {name} already exists."),
-                resource_id: name.to_string(),
-                resource_arn: arn,
-            });
-        }
-        if config.dimensions.len() >= MAX_DIMENSIONS {
-            return Err(DetectError::LimitExceeded(format!(
-                "An account can have at most {MAX_DIMENSIONS} dimensions."
-            )));
-        }
-        let now = self.now();
-        let d = Dimension {
-            name: name.to_string(),
-            dimension_type: dimension_type.to_string(),
-            string_values: values,
-            client_request_token: token.to_string(),
-            creation_ms: now,
-            last_modified_ms: now,
-        };
-        self.store
-            .write_documents(&[persist::put(account, persist::DIMENSION, name, &d, now)])
-            .await?;
-        config.dimensions.insert(name.to_string(), d);
-        Ok(json!({"name": name, "arn": arn}))
+        self.create_resource(
+            account,
+            name,
+            token,
+            |existing: &Dimension| existing.string_values == values,
+            |now| Dimension {
+                name: name.to_string(),
+                dimension_type: dimension_type.to_string(),
+                string_values: values.clone(),
+                client_request_token: token.to_string(),
+                creation_ms: now,
+                last_modified_ms: now,
+            },
+        )
+        .await
     }
 
     pub async fn handle_describe_dimension(
@@ -292,12 +421,7 @@ impl Detect {
         input: &Value,
     ) -> DetectResult<Value> {
         let name = req_str(input, "name")?;
-        let configs = self.config.lock().await;
-        let d = configs
-            .get(&caller.account_id)
-            .and_then(|c| c.dimensions.get(name))
-            .ok_or_else(|| DetectError::not_found(format!("Dimension {name} does not exist.")))?;
-        Ok(self.describe_dimension(&caller.account_id, d))
+        self.describe_resource::<Dimension>(caller, name).await
     }
 
     pub async fn handle_update_dimension(
@@ -308,23 +432,14 @@ impl Detect {
         let account = &caller.account_id;
         let name = req_str(input, "name")?;
         let values = string_values(input)?;
-        let mut configs = self.config.lock().await;
-        let config = configs.entry(account.clone()).or_default();
-        let mut d =
-            config.dimensions.get(name).cloned().ok_or_else(|| {
-                DetectError::not_found(format!("Dimension {name} does not exist."))
-            })?;
-        let now = self.now();
-        d.string_values = values;
-        d.last_modified_ms = now;
-        self.store
-            .write_documents(&[persist::put(account, persist::DIMENSION, name, &d, now)])
-            .await?;
-        let out = self.describe_dimension(account, &d);
-        config.dimensions.insert(name.to_string(), d);
-        // Behaviors using it now filter with the new values.
-        self.recompile(account, config);
-        Ok(out)
+        self.update_resource(
+            account,
+            name,
+            |d: &mut Dimension| d.string_values = values,
+            // Behaviors using it now filter with the new values.
+            |config| self.recompile(account, config),
+        )
+        .await
     }
 
     pub async fn handle_delete_dimension(
@@ -332,31 +447,18 @@ impl Detect {
         caller: &Caller,
         input: &Value,
     ) -> DetectResult<Value> {
-        let account = &caller.account_id;
         let name = req_str(input, "name")?;
-        let mut configs = self.config.lock().await;
-        let config = configs.entry(account.clone()).or_default();
         let uses = |d: &Option<crate::model::MetricDimension>| {
             d.as_ref().is_some_and(|d| d.dimension_name == name)
         };
-        if let Some(p) = config.profiles.values().find(|p| {
+        self.delete_resource::<Dimension>(&caller.account_id, name, |p| {
             p.behaviors.iter().any(|b| uses(&b.metric_dimension))
                 || p.additional_metrics_to_retain_v2
                     .iter()
                     .flatten()
                     .any(|r| uses(&r.metric_dimension))
-        }) {
-            return Err(DetectError::invalid(format!(
-                "Dimension {name} is used by security profile {}; remove it there first.",
-                p.name
-            )));
-        }
-        if config.dimensions.remove(name).is_some() {
-            self.store
-                .write_documents(&[persist::delete(account, persist::DIMENSION, name)])
-                .await?;
-        }
-        Ok(json!({}))
+        })
+        .await
     }
 
     pub async fn handle_list_dimensions(
@@ -364,19 +466,6 @@ impl Detect {
         caller: &Caller,
         input: &Value,
     ) -> DetectResult<Value> {
-        let limit = input::max_results(input, 250, 25)?;
-        let after = input::decode_token(input)?;
-        let configs = self.config.lock().await;
-        let items: Vec<(String, String)> = configs
-            .get(&caller.account_id)
-            .map(|c| {
-                c.dimensions
-                    .keys()
-                    .map(|k| (k.clone(), k.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let (page, next) = input::page(&items, after.as_deref(), limit);
-        Ok(with_token(json!({"dimensionNames": page}), next))
+        self.list_resources::<Dimension>(caller, input).await
     }
 }

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use fleetward_store::documents;
 use fleetward_store::{Document, DocumentWrite, Store};
 use tokio::sync::{mpsc, oneshot};
 
@@ -131,40 +132,11 @@ async fn run(store: Arc<dyn Store>, mut jobs: mpsc::UnboundedReceiver<Job>) {
     }
 }
 
-pub fn put(account: &str, kind: &str, key: &str, body: String, now_ms: i64) -> DocumentWrite {
-    DocumentWrite::Put(Document {
-        account_id: account.to_string(),
-        kind: kind.to_string(),
-        key: key.to_string(),
-        body,
-        created_ms: now_ms,
-        updated_ms: now_ms,
-    })
-}
-
-pub fn delete(account: &str, kind: &str, key: &str) -> DocumentWrite {
-    DocumentWrite::Delete {
-        account_id: account.to_string(),
-        kind: kind.to_string(),
-        key: key.to_string(),
-    }
-}
+pub use fleetward_store::documents::{delete, put};
 
 /// Every document of one kind of one account, in key order.
 pub async fn load_all(store: &dyn Store, account: &str, kind: &str) -> SnsResult<Vec<Document>> {
-    let mut all = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store
-            .list_documents_page(account, kind, after.as_deref(), LOAD_PAGE)
-            .await?;
-        let full = page.len() == LOAD_PAGE;
-        after = page.last().map(|d| d.key.clone());
-        all.extend(page);
-        if !full {
-            return Ok(all);
-        }
-    }
+    Ok(documents::load_all(store, account, kind, LOAD_PAGE).await?)
 }
 
 /// Decodes a stored record; an unreadable one is logged and skipped, not fatal.

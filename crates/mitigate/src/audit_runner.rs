@@ -37,14 +37,9 @@ impl Mitigate {
         });
     }
 
-    async fn current_audit_task(&self, account: &str, task_id: &str) -> Option<AuditTask> {
-        let all = self.state.lock().await;
-        all.get(account)?.audit_tasks.get(task_id).cloned()
-    }
-
     async fn run_audit_task(&self, account: &str, task_id: &str) -> MitigateResult<()> {
         loop {
-            let Some(task) = self.current_audit_task(account, task_id).await else {
+            let Some(task) = self.current_task::<AuditTask>(account, task_id).await else {
                 return Ok(());
             };
             if task.status != TaskStatus::InProgress {

@@ -9,18 +9,17 @@ use serde_json::{Map, Value, json};
 
 use crate::actions::StoredAction;
 use crate::applicability::{allowed_for_check, allowed_types};
-use crate::error::{MitigateError, MitigateResult, invalid, not_found};
+use crate::error::{MitigateError, MitigateResult, invalid};
 use crate::input::{
-    check_name, client_request_token, epoch_seconds, max_results, opt_str, req_str, req_timestamp,
-    str_list,
+    check_name, client_request_token, epoch_seconds, max_results, opt_str, req_str, str_list,
 };
 use crate::model::{
     AuditTask, CheckStatistics, Cursor, FindingExecutions, FindingPlan, TaskStatus,
 };
+use crate::task_kind::{
+    add_execution_error, existing_start, offset_page, offset_token, task_id, time_range,
+};
 use crate::{Caller, Mitigate, persist};
-
-/// AWS quota: audit mitigation tasks running at once (spec 6).
-const MAX_RUNNING: usize = 10;
 
 /// The validated target and mapping of a start request.
 struct Request {
@@ -174,18 +173,6 @@ fn resolve_actions(
     Ok(used)
 }
 
-fn task_id(input: &Value) -> MitigateResult<&str> {
-    let id = req_str(input, "taskId")?;
-    check_name("taskId", id, 128, false)?;
-    Ok(id)
-}
-
-fn task_not_found(id: &str) -> MitigateError {
-    not_found(format!(
-        "The audit mitigation actions task {id} does not exist."
-    ))
-}
-
 impl Mitigate {
     pub async fn handle_start_audit_mitigation_actions_task(
         self: &Arc<Self>,
@@ -200,8 +187,8 @@ impl Mitigate {
         let actions = {
             let all = self.state.lock().await;
             let state = all.get(account);
-            if let Some(existing) = state.and_then(|s| s.audit_tasks.get(&id)) {
-                return same_request(existing, &token, &id);
+            if let Some(answer) = existing_start::<AuditTask>(state, &id, &token) {
+                return answer;
             }
             let empty = BTreeMap::new();
             resolve_actions(
@@ -231,29 +218,9 @@ impl Mitigate {
             cursor: Cursor::default(),
             cancel_requested: false,
         };
-        {
-            let mut all = self.state.lock().await;
-            let state = all.entry(account.clone()).or_default();
-            if let Some(existing) = state.audit_tasks.get(&id) {
-                return same_request(existing, &token, &id);
-            }
-            let running = state
-                .audit_tasks
-                .values()
-                .filter(|t| t.status == TaskStatus::InProgress)
-                .count();
-            if running >= MAX_RUNNING {
-                return Err(MitigateError::LimitExceeded(format!(
-                    "At most {MAX_RUNNING} audit mitigation actions tasks can run at once."
-                )));
-            }
-            let write = persist::put(account, persist::AUDIT_TASK, &id, &task, now);
-            self.store.write_documents(&[write]).await?;
-            state.audit_tasks.insert(id.clone(), task);
+        if self.insert_new_task(account, task, &token, now).await? {
+            self.spawn_audit_task(account, &id);
         }
-        metrics::counter!("fleetward_mitigation_tasks_started_total", "kind" => "audit")
-            .increment(1);
-        self.spawn_audit_task(account, &id);
         Ok(json!({"taskId": id}))
     }
 
@@ -330,12 +297,7 @@ impl Mitigate {
         caller: &Caller,
         input: &Value,
     ) -> MitigateResult<Value> {
-        let id = task_id(input)?;
-        let all = self.state.lock().await;
-        all.get(&caller.account_id)
-            .and_then(|s| s.audit_tasks.get(id))
-            .map(AuditTask::describe)
-            .ok_or_else(|| task_not_found(id))
+        self.describe_task(caller, input, AuditTask::describe).await
     }
 
     pub async fn handle_cancel_audit_mitigation_actions_task(
@@ -343,28 +305,7 @@ impl Mitigate {
         caller: &Caller,
         input: &Value,
     ) -> MitigateResult<Value> {
-        let id = task_id(input)?;
-        let account = &caller.account_id;
-        let mut all = self.state.lock().await;
-        let state = all.entry(account.clone()).or_default();
-        let task = state
-            .audit_tasks
-            .get(id)
-            .ok_or_else(|| task_not_found(id))?;
-        if task.status != TaskStatus::InProgress {
-            return Err(invalid(format!(
-                "The audit mitigation actions task {id} is {} and cannot be canceled.",
-                task.status.audit_str()
-            )));
-        }
-        let mut task = task.clone();
-        task.status = TaskStatus::Canceled;
-        task.cancel_requested = true;
-        task.end_ms = Some(self.now());
-        let write = persist::put(account, persist::AUDIT_TASK, id, &task, self.now());
-        self.store.write_documents(&[write]).await?;
-        state.audit_tasks.insert(id.to_string(), task);
-        Ok(json!({}))
+        self.cancel_task::<AuditTask>(caller, input).await
     }
 
     /// Newest first; the token is the (start, id) of the last task returned.
@@ -373,11 +314,7 @@ impl Mitigate {
         caller: &Caller,
         input: &Value,
     ) -> MitigateResult<Value> {
-        let start = req_timestamp(input, "startTime")?;
-        let end = req_timestamp(input, "endTime")?;
-        if end < start {
-            return Err(invalid("endTime must not be before startTime."));
-        }
+        let (start, end) = time_range(input)?;
         let audit_task = opt_str(input, "auditTaskId")?;
         let finding = opt_str(input, "findingId")?;
         let status = opt_str(input, "taskStatus")?;
@@ -463,12 +400,7 @@ impl Mitigate {
             return Err(invalid(format!("Unknown actionStatus {s}.")));
         }
         let limit = max_results(input)?;
-        let offset: usize = match opt_str(input, "nextToken")? {
-            Some(t) => t
-                .parse()
-                .map_err(|_| invalid("The nextToken is not valid."))?,
-            None => 0,
-        };
+        let offset = offset_token(input)?;
         let doc = self
             .store
             .get_document(
@@ -494,41 +426,20 @@ impl Mitigate {
                             "startTime": epoch_seconds(e.start_ms),
                             "endTime": epoch_seconds(e.end_ms),
                         });
-                        if let Some(c) = &e.error_code {
-                            out["errorCode"] = json!(c);
-                        }
-                        if let Some(m) = &e.message {
-                            out["message"] = json!(m);
-                        }
+                        add_execution_error(&mut out, e);
                         out
                     })
                     .collect()
             }
             None => Vec::new(),
         };
-        let page: Vec<Value> = executions
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .cloned()
-            .collect();
-        let mut out = json!({"actionsExecutions": page});
-        if offset + limit < executions.len() {
-            out["nextToken"] = json!((offset + limit).to_string());
-        }
-        Ok(out)
-    }
-}
-
-/// A retried start with the same token answers as the first did; another request for the
-/// same task id is refused.
-fn same_request(existing: &AuditTask, token: &str, id: &str) -> MitigateResult<Value> {
-    if existing.client_request_token == token {
-        Ok(json!({"taskId": id}))
-    } else {
-        Err(MitigateError::TaskAlreadyExists(format!(
-            "An audit mitigation actions task with id {id} already exists."
-        )))
+        Ok(offset_page(
+            &executions,
+            offset,
+            limit,
+            "actionsExecutions",
+            Value::clone,
+        ))
     }
 }
 

@@ -20,14 +20,9 @@ impl Mitigate {
         });
     }
 
-    async fn current_detect_task(&self, account: &str, task_id: &str) -> Option<DetectTask> {
-        let all = self.state.lock().await;
-        all.get(account)?.detect_tasks.get(task_id).cloned()
-    }
-
     async fn run_detect_task(&self, account: &str, task_id: &str) -> MitigateResult<()> {
         loop {
-            let Some(task) = self.current_detect_task(account, task_id).await else {
+            let Some(task) = self.current_task::<DetectTask>(account, task_id).await else {
                 return Ok(());
             };
             if task.status != TaskStatus::InProgress {

@@ -7,29 +7,17 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::applicability::allowed_for_violations;
-use crate::error::{MitigateError, MitigateResult, invalid, not_found};
+use crate::error::{MitigateError, MitigateResult, invalid};
 use crate::input::{
     check_name, client_request_token, epoch_seconds, max_results, opt_bool, opt_str, opt_timestamp,
-    req_str, req_timestamp, str_list,
+    req_timestamp, str_list,
 };
 use crate::model::{DetectStatistics, DetectTask, TaskStatus, ViolationExecutions};
 use crate::sources::Violation;
+use crate::task_kind::{
+    add_execution_error, existing_start, offset_page, offset_token, task_id, time_range,
+};
 use crate::{Caller, Mitigate, persist};
-
-/// AWS quota: detect mitigation tasks running at once (spec 6).
-const MAX_RUNNING: usize = 5;
-
-fn task_id(input: &Value) -> MitigateResult<&str> {
-    let id = req_str(input, "taskId")?;
-    check_name("taskId", id, 128, false)?;
-    Ok(id)
-}
-
-fn task_not_found(id: &str) -> MitigateError {
-    not_found(format!(
-        "The detect mitigation actions task {id} does not exist."
-    ))
-}
 
 /// The target: violation ids, or a security profile (and behavior) over a time range.
 enum Target {
@@ -119,8 +107,8 @@ impl Mitigate {
         let actions = {
             let all = self.state.lock().await;
             let state = all.get(account);
-            if let Some(existing) = state.and_then(|s| s.detect_tasks.get(&id)) {
-                return same_request(existing, &token, &id);
+            if let Some(answer) = existing_start::<DetectTask>(state, &id, &token) {
+                return answer;
             }
             let mut actions = Vec::new();
             for name in &names {
@@ -181,29 +169,9 @@ impl Mitigate {
             position: 0,
             cancel_requested: false,
         };
-        {
-            let mut all = self.state.lock().await;
-            let state = all.entry(account.clone()).or_default();
-            if let Some(existing) = state.detect_tasks.get(&id) {
-                return same_request(existing, &token, &id);
-            }
-            let running = state
-                .detect_tasks
-                .values()
-                .filter(|t| t.status == TaskStatus::InProgress)
-                .count();
-            if running >= MAX_RUNNING {
-                return Err(MitigateError::LimitExceeded(format!(
-                    "At most {MAX_RUNNING} detect mitigation actions tasks can run at once."
-                )));
-            }
-            let write = persist::put(account, persist::DETECT_TASK, &id, &task, now);
-            self.store.write_documents(&[write]).await?;
-            state.detect_tasks.insert(id.clone(), task);
+        if self.insert_new_task(account, task, &token, now).await? {
+            self.spawn_detect_task(account, &id);
         }
-        metrics::counter!("fleetward_mitigation_tasks_started_total", "kind" => "detect")
-            .increment(1);
-        self.spawn_detect_task(account, &id);
         Ok(json!({"taskId": id}))
     }
 
@@ -212,12 +180,12 @@ impl Mitigate {
         caller: &Caller,
         input: &Value,
     ) -> MitigateResult<Value> {
-        let id = task_id(input)?;
-        let all = self.state.lock().await;
-        all.get(&caller.account_id)
-            .and_then(|s| s.detect_tasks.get(id))
-            .map(|t| json!({"taskSummary": t.summary()}))
-            .ok_or_else(|| task_not_found(id))
+        self.describe_task(
+            caller,
+            input,
+            |t: &DetectTask| json!({"taskSummary": t.summary()}),
+        )
+        .await
     }
 
     pub async fn handle_cancel_detect_mitigation_actions_task(
@@ -225,28 +193,7 @@ impl Mitigate {
         caller: &Caller,
         input: &Value,
     ) -> MitigateResult<Value> {
-        let id = task_id(input)?;
-        let account = &caller.account_id;
-        let mut all = self.state.lock().await;
-        let state = all.entry(account.clone()).or_default();
-        let task = state
-            .detect_tasks
-            .get(id)
-            .ok_or_else(|| task_not_found(id))?;
-        if task.status != TaskStatus::InProgress {
-            return Err(invalid(format!(
-                "The detect mitigation actions task {id} is {} and cannot be canceled.",
-                task.status.detect_str()
-            )));
-        }
-        let mut task = task.clone();
-        task.status = TaskStatus::Canceled;
-        task.cancel_requested = true;
-        task.end_ms = Some(self.now());
-        let write = persist::put(account, persist::DETECT_TASK, id, &task, self.now());
-        self.store.write_documents(&[write]).await?;
-        state.detect_tasks.insert(id.to_string(), task);
-        Ok(json!({}))
+        self.cancel_task::<DetectTask>(caller, input).await
     }
 
     /// Newest first; the token is an offset.
@@ -255,11 +202,7 @@ impl Mitigate {
         caller: &Caller,
         input: &Value,
     ) -> MitigateResult<Value> {
-        let start = req_timestamp(input, "startTime")?;
-        let end = req_timestamp(input, "endTime")?;
-        if end < start {
-            return Err(invalid("endTime must not be before startTime."));
-        }
+        let (start, end) = time_range(input)?;
         let limit = max_results(input)?;
         let offset = offset_token(input)?;
         let all = self.state.lock().await;
@@ -273,17 +216,7 @@ impl Mitigate {
             })
             .unwrap_or_default();
         tasks.sort_by(|a, b| (b.start_ms, &b.task_id).cmp(&(a.start_ms, &a.task_id)));
-        let page: Vec<Value> = tasks
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|t| t.summary())
-            .collect();
-        let mut out = json!({"tasks": page});
-        if offset + limit < tasks.len() {
-            out["nextToken"] = json!((offset + limit).to_string());
-        }
-        Ok(out)
+        Ok(offset_page(&tasks, offset, limit, "tasks", |t| t.summary()))
     }
 
     pub async fn handle_list_detect_mitigation_actions_executions(
@@ -350,40 +283,17 @@ impl Mitigate {
                         "executionEndDate": epoch_seconds(e.end_ms),
                         "status": e.status.detect_str(),
                     });
-                    if let Some(c) = &e.error_code {
-                        row["errorCode"] = json!(c);
-                    }
-                    if let Some(m) = &e.message {
-                        row["message"] = json!(m);
-                    }
+                    add_execution_error(&mut row, e);
                     rows.push(row);
                 }
             }
         }
-        let page: Vec<Value> = rows.iter().skip(offset).take(limit).cloned().collect();
-        let mut out = json!({"actionsExecutions": page});
-        if offset + limit < rows.len() {
-            out["nextToken"] = json!((offset + limit).to_string());
-        }
-        Ok(out)
-    }
-}
-
-fn offset_token(input: &Value) -> MitigateResult<usize> {
-    match opt_str(input, "nextToken")? {
-        Some(t) => t
-            .parse()
-            .map_err(|_| invalid("The nextToken is not valid.")),
-        None => Ok(0),
-    }
-}
-
-fn same_request(existing: &DetectTask, token: &str, id: &str) -> MitigateResult<Value> {
-    if existing.client_request_token == token {
-        Ok(json!({"taskId": id}))
-    } else {
-        Err(MitigateError::TaskAlreadyExists(format!(
-            "A detect mitigation actions task with id {id} already exists."
-        )))
+        Ok(offset_page(
+            &rows,
+            offset,
+            limit,
+            "actionsExecutions",
+            Value::clone,
+        ))
     }
 }

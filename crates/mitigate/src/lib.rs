@@ -24,6 +24,7 @@ mod model;
 mod persist;
 mod retention;
 mod sources;
+mod task_kind;
 #[cfg(test)]
 mod tests;
 

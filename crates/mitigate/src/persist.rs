@@ -1,10 +1,10 @@
 //! How mitigation state is stored: one store document per record, in these kinds.
 
-use fleetward_store::{Document, DocumentWrite, Store};
-use serde::Serialize;
+use fleetward_store::documents;
+use fleetward_store::{Document, Store};
 use serde::de::DeserializeOwned;
 
-use crate::error::MitigateResult;
+use crate::error::{MitigateError, MitigateResult};
 
 /// Key: action name.
 pub const ACTION: &str = "mitigate.action";
@@ -17,33 +17,10 @@ pub const DETECT_TASK: &str = "mitigate.detect-task";
 /// Key: task id + `/` + violation id.
 pub const DETECT_EXEC: &str = "mitigate.detect-exec";
 
-pub fn put<T: Serialize>(
-    account_id: &str,
-    kind: &str,
-    key: &str,
-    value: &T,
-    now_ms: i64,
-) -> DocumentWrite {
-    DocumentWrite::Put(Document {
-        account_id: account_id.to_string(),
-        kind: kind.to_string(),
-        key: key.to_string(),
-        body: serde_json::to_string(value).unwrap_or_else(|_| "null".into()),
-        created_ms: now_ms,
-        updated_ms: now_ms,
-    })
-}
-
-pub fn delete(account_id: &str, kind: &str, key: &str) -> DocumentWrite {
-    DocumentWrite::Delete {
-        account_id: account_id.to_string(),
-        kind: kind.to_string(),
-        key: key.to_string(),
-    }
-}
+pub use fleetward_store::documents::{delete, prefix_page, put_json as put};
 
 pub fn decode<T: DeserializeOwned>(doc: &Document) -> MitigateResult<T> {
-    Ok(serde_json::from_str(&doc.body)?)
+    Ok(documents::decode(doc)?)
 }
 
 /// Every document of a kind, decoded.
@@ -52,40 +29,9 @@ pub async fn load_all<T: DeserializeOwned>(
     account_id: &str,
     kind: &str,
 ) -> MitigateResult<Vec<T>> {
-    let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store
-            .list_documents_page(account_id, kind, after.as_deref(), 1000)
-            .await?;
-        for doc in &page {
-            out.push(decode(doc)?);
-        }
-        match page.last() {
-            Some(last) if page.len() == 1000 => after = Some(last.key.clone()),
-            _ => return Ok(out),
-        }
-    }
-}
-
-/// The documents of a kind whose key starts with `prefix`, after `after` (exclusive), in
-/// key order, at most `limit`.
-pub async fn prefix_page(
-    store: &dyn Store,
-    account_id: &str,
-    kind: &str,
-    prefix: &str,
-    after: Option<&str>,
-    limit: usize,
-) -> MitigateResult<Vec<Document>> {
-    let start = after.unwrap_or(prefix);
-    let page = store
-        .list_documents_page(account_id, kind, Some(start), limit)
-        .await?;
-    Ok(page
-        .into_iter()
-        .take_while(|d| d.key.starts_with(prefix))
-        .collect())
+    let records: Vec<(String, T)> =
+        documents::load_all_decoded::<T, MitigateError>(store, account_id, kind, 1000).await?;
+    Ok(records.into_iter().map(|(_, record)| record).collect())
 }
 
 /// Deletes every document of a kind whose key starts with `prefix`, in batches.
@@ -95,15 +41,6 @@ pub async fn delete_prefix(
     kind: &str,
     prefix: &str,
 ) -> MitigateResult<()> {
-    loop {
-        let page = prefix_page(store, account_id, kind, prefix, None, 2000).await?;
-        if page.is_empty() {
-            return Ok(());
-        }
-        let writes: Vec<DocumentWrite> = page
-            .iter()
-            .map(|d| delete(account_id, kind, &d.key))
-            .collect();
-        store.write_documents(&writes).await?;
-    }
+    documents::delete_prefix(store, account_id, kind, prefix, 2000).await?;
+    Ok(())
 }

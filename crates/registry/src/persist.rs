@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use fleetward_store::documents;
 use fleetward_store::{Document, DocumentWrite, Store};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
@@ -60,22 +61,13 @@ impl Changes {
     }
 
     pub fn put_raw(&mut self, kind: &str, key: &str, body: String) {
-        self.writes.push(DocumentWrite::Put(Document {
-            account_id: self.account_id.clone(),
-            kind: kind.to_string(),
-            key: key.to_string(),
-            body,
-            created_ms: self.now_ms,
-            updated_ms: self.now_ms,
-        }));
+        let write = documents::put(&self.account_id, kind, key, body, self.now_ms);
+        self.writes.push(write);
     }
 
     pub fn delete(&mut self, kind: &str, key: &str) {
-        self.writes.push(DocumentWrite::Delete {
-            account_id: self.account_id.clone(),
-            kind: kind.to_string(),
-            key: key.to_string(),
-        });
+        self.writes
+            .push(documents::delete(&self.account_id, kind, key));
     }
 }
 
@@ -171,19 +163,7 @@ pub async fn load_kind(
     kind: &str,
 ) -> RegistryResult<Vec<Document>> {
     const PAGE: usize = 5_000;
-    let mut all = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store
-            .list_documents_page(account_id, kind, after.as_deref(), PAGE)
-            .await?;
-        let full = page.len() == PAGE;
-        after = page.last().map(|d| d.key.clone());
-        all.extend(page);
-        if !full {
-            return Ok(all);
-        }
-    }
+    Ok(documents::load_all(store, account_id, kind, PAGE).await?)
 }
 
 pub fn decode<T: serde::de::DeserializeOwned>(doc: &Document) -> RegistryResult<T> {

@@ -10,6 +10,7 @@
 //! Times are epoch milliseconds, ids and JSON bodies are text. Texts must not contain NUL
 //! characters: PostgreSQL rejects them.
 
+pub mod documents;
 mod error;
 mod postgres;
 mod shared;
