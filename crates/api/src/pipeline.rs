@@ -57,7 +57,14 @@ async fn handle(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: Request<Body>,
 ) -> Response<Body> {
-    let mut response = handle_request(state, request).await;
+    // The request runs to its end even if the client goes away meanwhile: a write stopped
+    // half way (stored but not indexed, or an import group's writer dropped with the other
+    // imports of its group) would leave the hub inconsistent. A panic becomes a 500.
+    let mut response = match tokio::spawn(handle_request(state, request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(500, "InternalFailure", "The request processing has failed.")
+            .into_response(),
+    };
     // SDKs report this id (ResponseMetadata.RequestId); operators grep logs for it.
     let request_id = uuid::Uuid::new_v4().to_string();
     // SNS answers carry their request id in the XML body too, and set the header themselves.

@@ -1,11 +1,12 @@
 //! The running parts: one task evaluates queued datapoints and messages in batches; one
 //! commits each batch's transitions (violations, events and outbox entries in ONE
-//! transaction, so a restart neither loses nor repeats an in-alarm), then delivers alerts
-//! and hub findings from the outbox and publishes metrics exports; a sweep invalidates
-//! silent or unmonitored violations and refreshes hub findings before their 90-day expiry.
+//! transaction, so a restart neither loses nor repeats an in-alarm) and publishes metrics
+//! exports; one delivers alerts and hub findings from the outbox, so that a slow delivery
+//! does not hold up the next commit; a sweep invalidates silent or unmonitored violations and
+//! refreshes hub findings before their 90-day expiry.
 
-use std::collections::HashMap;
-use std::sync::{Arc, PoisonError};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use fleetward_store::DocumentWrite;
@@ -28,13 +29,28 @@ const RETRY_EVERY: Duration = Duration::from_secs(15);
 /// Delivery attempts of one outbox entry before it is given up (logged).
 const MAX_ATTEMPTS: u32 = 20;
 
+/// Outbox entries (account, key) committed and handed to the deliverer but not delivered
+/// yet: the periodic retry, which reads the outbox from the store, leaves them alone.
+type InFlight = Arc<Mutex<HashSet<(String, String)>>>;
+
+/// Committed outbox entries on their way to the deliverer.
+type Committed = Vec<(String, String, Pending)>;
+
 pub fn start(
     detect: Arc<Detect>,
     feed: mpsc::Receiver<Feed>,
     outputs: mpsc::UnboundedReceiver<Output>,
 ) {
+    let in_flight = InFlight::default();
+    let (committed_tx, committed_rx) = mpsc::unbounded_channel();
     tokio::spawn(evaluate_forever(detect.clone(), feed));
-    tokio::spawn(write_forever(detect.clone(), outputs));
+    tokio::spawn(write_forever(
+        detect.clone(),
+        outputs,
+        committed_tx,
+        in_flight.clone(),
+    ));
+    tokio::spawn(deliver_forever(detect.clone(), committed_rx, in_flight));
     tokio::spawn(sweep_forever(detect));
 }
 
@@ -83,21 +99,13 @@ impl Output {
     }
 }
 
-async fn write_forever(detect: Arc<Detect>, mut rx: mpsc::UnboundedReceiver<Output>) {
-    let mut attempts: HashMap<(String, String), u32> = HashMap::new();
-    retry_outbox(&detect, &mut attempts).await;
-    let mut retry = tokio::time::interval(RETRY_EVERY);
-    loop {
-        let first = tokio::select! {
-            first = rx.recv() => match first {
-                Some(first) => first,
-                None => return,
-            },
-            _ = retry.tick() => {
-                retry_outbox(&detect, &mut attempts).await;
-                continue;
-            }
-        };
+async fn write_forever(
+    detect: Arc<Detect>,
+    mut rx: mpsc::UnboundedReceiver<Output>,
+    committed: mpsc::UnboundedSender<Committed>,
+    in_flight: InFlight,
+) {
+    while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         let deadline = tokio::time::Instant::now() + COMMIT_EVERY;
         while batch.len() < 256 {
@@ -110,16 +118,52 @@ async fn write_forever(detect: Arc<Detect>, mut rx: mpsc::UnboundedReceiver<Outp
             .iter_mut()
             .flat_map(|o| std::mem::take(&mut o.flushed))
             .collect();
-        let pending = commit(&detect, batch).await;
+        let pending = commit(&detect, batch, &in_flight).await;
         for done in flushed {
             let _ = done.send(());
         }
-        deliver(&detect, pending, &mut attempts).await;
+        if !pending.is_empty() {
+            let _ = committed.send(pending);
+        }
     }
 }
 
-/// Commits a batch; returns the outbox entries to deliver.
-async fn commit(detect: &Detect, batch: Vec<Output>) -> Vec<(String, String, Pending)> {
+/// Delivers committed entries as they come (all that queued meanwhile at once), and retries
+/// the outbox's undelivered entries every [`RETRY_EVERY`] (those of before a restart too).
+async fn deliver_forever(
+    detect: Arc<Detect>,
+    mut rx: mpsc::UnboundedReceiver<Committed>,
+    in_flight: InFlight,
+) {
+    let mut attempts: HashMap<(String, String), u32> = HashMap::new();
+    retry_outbox(&detect, &mut attempts, &in_flight).await;
+    let mut retry = tokio::time::interval(RETRY_EVERY);
+    loop {
+        tokio::select! {
+            next = rx.recv() => {
+                let Some(mut pending) = next else { return };
+                while let Ok(more) = rx.try_recv() {
+                    pending.extend(more);
+                }
+                let keys: Vec<(String, String)> =
+                    pending.iter().map(|(a, k, _)| (a.clone(), k.clone())).collect();
+                let started = std::time::Instant::now();
+                deliver(&detect, pending, &mut attempts).await;
+                metrics::histogram!("fleetward_detect_delivery_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                let mut in_flight = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+                for key in &keys {
+                    in_flight.remove(key);
+                }
+            }
+            _ = retry.tick() => retry_outbox(&detect, &mut attempts, &in_flight).await,
+        }
+    }
+}
+
+/// Commits a batch; returns the outbox entries to deliver (marked in flight before the
+/// commit, so that the retry never sees them unmarked).
+async fn commit(detect: &Detect, batch: Vec<Output>, in_flight: &InFlight) -> Committed {
     let now = detect.now();
     // Last write per document wins: an update after an in-alarm, a delete after an update.
     let mut writes: Vec<DocumentWrite> = Vec::new();
@@ -216,7 +260,12 @@ async fn commit(detect: &Detect, batch: Vec<Output>) -> Vec<(String, String, Pen
         }
         exports.extend(out.exports);
     }
+    in_flight
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .extend(pending.iter().map(|(a, k, _)| (a.clone(), k.clone())));
     if !writes.is_empty() {
+        let started = std::time::Instant::now();
         let mut delay = Duration::from_millis(100);
         loop {
             match detect.store.write_documents(&writes).await {
@@ -229,6 +278,8 @@ async fn commit(detect: &Detect, batch: Vec<Output>) -> Vec<(String, String, Pen
             }
         }
         metrics::counter!("fleetward_detect_commits_total").increment(1);
+        metrics::histogram!("fleetward_detect_commit_seconds")
+            .record(started.elapsed().as_secs_f64());
     }
     publish_exports(detect, exports).await;
     pending
@@ -464,7 +515,11 @@ async fn import_findings(
 }
 
 /// Delivers what the outbox still holds (after a restart or failed deliveries).
-async fn retry_outbox(detect: &Detect, attempts: &mut HashMap<(String, String), u32>) {
+async fn retry_outbox(
+    detect: &Detect,
+    attempts: &mut HashMap<(String, String), u32>,
+    in_flight: &InFlight,
+) {
     let Ok(accounts) = detect.store.list_accounts().await else {
         return;
     };
@@ -472,11 +527,17 @@ async fn retry_outbox(detect: &Detect, attempts: &mut HashMap<(String, String), 
         let id = account.account_id;
         match persist::load_all::<Pending>(detect.store.as_ref(), &id, persist::OUTBOX).await {
             Ok(entries) if !entries.is_empty() => {
-                let pending = entries
-                    .into_iter()
-                    .map(|(k, p)| (id.clone(), k, p))
-                    .collect();
-                deliver(detect, pending, attempts).await;
+                let pending: Committed = {
+                    let in_flight = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+                    entries
+                        .into_iter()
+                        .filter(|(k, _)| !in_flight.contains(&(id.clone(), k.clone())))
+                        .map(|(k, p)| (id.clone(), k, p))
+                        .collect()
+                };
+                if !pending.is_empty() {
+                    deliver(detect, pending, attempts).await;
+                }
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(account = id, error = %e, "Cannot read the detect outbox."),

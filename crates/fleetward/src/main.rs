@@ -5,6 +5,7 @@ mod admin_audit;
 mod cli;
 mod credentials;
 mod detect;
+mod device_runtime;
 mod export;
 mod mitigate;
 mod notifications;

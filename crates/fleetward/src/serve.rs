@@ -127,13 +127,14 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         },
     );
     gateway.restore().await?;
+    let devices = crate::device_runtime::DeviceRuntime::start()?;
     if let Some(addr) = args.dev_plain_mqtt_addr {
         let plain = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("cannot listen for plain MQTT on {addr}: {e}"))?;
         tracing::warn!(%addr, "DEVELOPMENT: plain-TCP MQTT without TLS; user name = certificate id.");
         println!("  MQTT (dev):  mqtt://{addr}  (NO TLS: development only)");
-        tokio::spawn(gateway.clone().serve_plain(plain));
+        devices.spawn(gateway.clone().serve_plain(devices.adopt(plain)?));
     }
     let events = crate::notifications::start(
         store.clone(),
@@ -157,7 +158,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         &format!("http://{api_addr}"),
     )
     .await?;
-    tokio::spawn(gateway.clone().serve(mqtt_listener, tls));
+    devices.spawn(gateway.clone().serve(devices.adopt(mqtt_listener)?, tls));
 
     let notifier = crate::notifications::audit_notifier(events.clone());
     let audit = open_audit(&args, &store, &clock, &registry, &hub, api_addr, notifier).await?;

@@ -390,8 +390,12 @@ async fn run_split<R, W>(
         conn.connection_id,
         expiry_ms,
     );
+    let (outbox, account) = (conn.outbox.clone(), conn.account.clone());
     drop(conn);
-    let _ = writer_task.await;
+    let unwritten = writer_task.await.unwrap_or_default();
+    let mut undelivered = outbox.take_unacked();
+    undelivered.extend(unwritten);
+    redeliver(&gateway, &account, &client_id, undelivered);
 }
 
 /// The client id to use, and whether Fleetward assigned it (MQTT 5 empty client id).
@@ -519,6 +523,36 @@ fn detach_session(
     };
     drop(state);
     durable::write_later(&gateway.store, writes);
+}
+
+/// Gives a persistent session back the QoS 1 messages its ended connection did not get
+/// acknowledged: to its next connection if one has taken over, else queued (durably) for it.
+/// A clean session is gone by now, and they with it.
+fn redeliver(gateway: &Gateway, account: &str, client_id: &str, messages: Vec<Arc<Message>>) {
+    if messages.is_empty() {
+        return;
+    }
+    let target = crate::broker::Target {
+        account,
+        client_id,
+        seq: &gateway.broker.next_seq,
+    };
+    let now = gateway.clock.now_ms();
+    let mut routed = crate::broker::Routed::default();
+    {
+        let mut state = gateway.broker.lock();
+        let key = (account.to_string(), client_id.to_string());
+        let Some(session) = state.sessions.get_mut(&key).filter(|s| s.persistent) else {
+            return;
+        };
+        for message in messages {
+            crate::broker::deliver(&target, session, message, now, &mut routed);
+        }
+    }
+    durable::write_later(&gateway.store, routed.writes);
+    if !routed.waiting.is_empty() {
+        tokio::spawn(crate::outbox::deliver_all(routed.waiting));
+    }
 }
 
 /// Removes a session and its subscriptions; returns the store writes that forget it.
@@ -658,9 +692,8 @@ impl Conn {
                 Packet::PingReq => {
                     self.send(Packet::PingResp).await;
                 }
-                // Fleetward does not redeliver within a connection, so acknowledgements of
-                // its QoS 1 deliveries need no bookkeeping.
-                Packet::PubAck(_) => {}
+                // Unacknowledged deliveries go back to a persistent session at the end.
+                Packet::PubAck(ack) => self.outbox.acknowledged(ack.packet_id),
                 Packet::Disconnect(disconnect) => {
                     return Ending::Graceful {
                         send_will: disconnect.reason_code == ReasonCode::DisconnectWithWillMessage,

@@ -8,7 +8,7 @@ use fleetward_model::Clock;
 use fleetward_registry::Registry;
 use tokio::net::TcpListener;
 
-use fleetward_device_report::{LastAccepted, ThrottlePolicy};
+use fleetward_device_report::ThrottlePolicy;
 use fleetward_store::Store;
 
 use crate::broker::Broker;
@@ -27,6 +27,10 @@ pub struct GatewayConfig {
     pub report_throttle: ThrottlePolicy,
     /// How often cloud-side metric counters become datapoints (Device Defender: 5 minutes).
     pub metrics_period_ms: u64,
+    /// A thing's device-side datapoints are kept (for ListMetricValues) at most once per this
+    /// period: every report is evaluated, but when reports come faster than Device
+    /// Defender's 5-minute period only the first of each period is stored.
+    pub metric_history_interval_ms: i64,
     /// Where the AWS IoT logs go (JSON lines); `None`: nowhere.
     pub iot_log_path: Option<std::path::PathBuf>,
 }
@@ -38,6 +42,7 @@ impl Default for GatewayConfig {
             connect_timeout_ms: 10_000,
             report_throttle: ThrottlePolicy::default(),
             metrics_period_ms: 300_000,
+            metric_history_interval_ms: 300_000,
             iot_log_path: None,
         }
     }
@@ -53,7 +58,8 @@ pub struct Gateway {
     pub(crate) meter: Meter,
     pub(crate) iot_log: Option<crate::iot_log::IotLog>,
     /// The last accepted metrics report of each (account, thing).
-    pub(crate) reports: std::sync::Mutex<std::collections::HashMap<(String, String), LastAccepted>>,
+    pub(crate) reports:
+        std::sync::Mutex<std::collections::HashMap<(String, String), crate::reports::ThingReports>>,
     next_connection: AtomicU64,
     rule_hook: std::sync::OnceLock<Arc<dyn crate::RuleHook>>,
 }

@@ -8,8 +8,9 @@
 //! its writer has emptied its queue, messages for it are dropped (and counted) instead of
 //! holding up everyone who publishes to it.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use fleetward_mqtt::{Packet, ReasonCode};
@@ -41,6 +42,17 @@ pub struct Outbox {
     /// Why the connection was closed: the reason code MQTT 5 clients are told, and the
     /// reason AWS IoT's lifecycle events give. The first close wins.
     why: OnceLock<(ReasonCode, &'static str)>,
+    /// QoS 1 messages written to the client and not acknowledged yet.
+    unacked: Mutex<Unacked>,
+}
+
+/// Unacknowledged QoS 1 deliveries by packet id, with the order they went out in: when the
+/// connection ends, a persistent session gets them back to deliver again (MQTT-4.4.0-1).
+/// Keyed by packet id, so a client that never acknowledges holds at most 65,535.
+#[derive(Default)]
+struct Unacked {
+    sent: u64,
+    by_packet_id: HashMap<u16, (u64, Arc<Message>)>,
 }
 
 /// The outcome of offering a message to a connection without waiting.
@@ -60,6 +72,7 @@ impl Outbox {
             congested: AtomicBool::new(false),
             closed: CancellationToken::new(),
             why: OnceLock::new(),
+            unacked: Mutex::default(),
         });
         (outbox, rx)
     }
@@ -135,6 +148,32 @@ impl Outbox {
     /// The reason code and lifecycle reason of the close, if closed.
     pub fn why(&self) -> Option<(ReasonCode, &'static str)> {
         self.why.get().copied()
+    }
+
+    /// Called by the writer for each QoS 1 delivery it writes.
+    pub fn written_unacked(&self, packet_id: u16, message: Arc<Message>) {
+        let mut unacked = self.unacked.lock().unwrap_or_else(PoisonError::into_inner);
+        unacked.sent += 1;
+        let order = unacked.sent;
+        unacked.by_packet_id.insert(packet_id, (order, message));
+    }
+
+    /// The client acknowledged a QoS 1 delivery.
+    pub fn acknowledged(&self, packet_id: u16) {
+        self.unacked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .by_packet_id
+            .remove(&packet_id);
+    }
+
+    /// The QoS 1 deliveries never acknowledged, oldest first (once the writer is done).
+    pub fn take_unacked(&self) -> Vec<Arc<Message>> {
+        let unacked =
+            std::mem::take(&mut *self.unacked.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut messages: Vec<(u64, Arc<Message>)> = unacked.by_packet_id.into_values().collect();
+        messages.sort_by_key(|(order, _)| *order);
+        messages.into_iter().map(|(_, message)| message).collect()
     }
 
     /// Called by the writer when it has emptied the queue: the subscriber keeps up again.

@@ -1,6 +1,7 @@
 //! Device Defender metrics reports (`$aws/things/THING/defender/metrics/json|cbor`): parse,
 //! answer on `.../accepted` or `.../rejected` as AWS does, and store the accepted values as
-//! the thing's device-side datapoints.
+//! the thing's device-side datapoints (every report goes to detect; the stored history keeps
+//! one report per [`GatewayConfig::metric_history_interval_ms`](crate::GatewayConfig)).
 
 use std::sync::{Arc, PoisonError};
 
@@ -13,18 +14,28 @@ use serde_json::json;
 use crate::broker::Message;
 use crate::gateway::Gateway;
 
+/// What the gateway remembers of a thing's reports.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ThingReports {
+    /// The last accepted report (the throttle's input).
+    last: LastAccepted,
+    /// When a report of the thing was last stored as datapoints.
+    stored_at_ms: i64,
+}
+
 /// Handles a publish to a report topic; `false` if `topic` is not one.
 pub fn handle(gateway: &Gateway, account: &str, topic: &str, payload: &[u8], now_ms: i64) -> bool {
     let Some((thing, _)) = fleetward_device_report::parse_report_topic(topic) else {
         return false;
     };
     let key = (account.to_string(), thing.to_string());
-    let last = gateway
+    let seen = gateway
         .reports
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .get(&key)
         .copied();
+    let last = seen.map(|s| s.last);
     let Some(outcome) = handle_report(
         topic,
         payload,
@@ -36,26 +47,37 @@ pub fn handle(gateway: &Gateway, account: &str, topic: &str, payload: &[u8], now
     };
     match &outcome.result {
         Ok(report) => {
+            let interval = gateway.config.metric_history_interval_ms;
+            let store = seen.is_none_or(|s| now_ms - s.stored_at_ms >= interval);
+            let state = ThingReports {
+                last: LastAccepted {
+                    report_id: report.report_id,
+                    at_ms: now_ms,
+                },
+                stored_at_ms: match seen {
+                    Some(s) if !store => s.stored_at_ms,
+                    _ => now_ms,
+                },
+            };
             gateway
                 .reports
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .insert(
-                    key,
-                    LastAccepted {
-                        report_id: report.report_id,
-                        at_ms: now_ms,
-                    },
-                );
+                .insert(key, state);
             for (metric, value) in datapoints(report) {
-                gateway.recorder.datapoint(Datapoint {
+                let point = Datapoint {
                     account_id: account.to_string(),
                     thing_name: outcome.thing.clone(),
                     metric,
                     dimension: String::new(),
                     time_ms: now_ms,
                     value_json: value_json(&value),
-                });
+                };
+                if store {
+                    gateway.recorder.datapoint(point);
+                } else {
+                    gateway.recorder.evaluate_only(&point);
+                }
             }
         }
         Err(error) => {

@@ -76,18 +76,20 @@ pub async fn send_now<W: AsyncWrite + Unpin>(
 }
 
 /// The writer task: encodes what the connection is asked to send, batching writes, until
-/// the outbox is closed or every sender is gone.
+/// the outbox is closed or every sender is gone. Returns the QoS 1 deliveries it never
+/// wrote (still queued at the close); those it wrote are the outbox's unacknowledged ones.
 pub async fn write_loop<W: AsyncWrite + Unpin>(
     mut writer: W,
     mut rx: mpsc::Receiver<Outbound>,
     outbox: Arc<Outbox>,
     version: ProtocolVersion,
     clock: Arc<dyn fleetward_model::Clock>,
-) {
+) -> Vec<Arc<Message>> {
     let mut encoder = Encoder {
         version,
         clock,
         next_packet_id: 0,
+        outbox: outbox.clone(),
     };
     let mut out = Vec::new();
     loop {
@@ -98,7 +100,7 @@ pub async fn write_loop<W: AsyncWrite + Unpin>(
                 Some(item) => item,
                 None => {
                     let _ = writer.shutdown().await;
-                    return;
+                    return Vec::new();
                 }
             },
         };
@@ -126,7 +128,7 @@ pub async fn write_loop<W: AsyncWrite + Unpin>(
         };
         if written.is_err() {
             outbox.close(ReasonCode::UnspecifiedError, "CONNECTION_LOST");
-            return;
+            return unwritten(&mut rx);
         }
         out.clear();
         if out.capacity() > WRITE_BATCH {
@@ -156,6 +158,21 @@ pub async fn write_loop<W: AsyncWrite + Unpin>(
         let _ = writer.shutdown().await;
     })
     .await;
+    unwritten(&mut rx)
+}
+
+/// The QoS 1 deliveries left in a closed connection's queue.
+fn unwritten(rx: &mut mpsc::Receiver<Outbound>) -> Vec<Arc<Message>> {
+    rx.close();
+    let mut left = Vec::new();
+    while let Ok(item) = rx.try_recv() {
+        if let Outbound::Deliver(message) = item
+            && message.qos == QoS::AtLeastOnce
+        {
+            left.push(message);
+        }
+    }
+    left
 }
 
 async fn write_all<W: AsyncWrite + Unpin>(writer: &mut W, bytes: &[u8]) -> std::io::Result<()> {
@@ -168,6 +185,8 @@ struct Encoder {
     version: ProtocolVersion,
     clock: Arc<dyn fleetward_model::Clock>,
     next_packet_id: u16,
+    /// Where written QoS 1 deliveries are remembered until acknowledged.
+    outbox: Arc<Outbox>,
 }
 
 impl Encoder {
@@ -176,11 +195,16 @@ impl Encoder {
             Outbound::Packet(packet) => {
                 let _ = encode(&packet, self.version, out);
             }
-            Outbound::Deliver(message) => self.encode_delivery(&message, out),
+            Outbound::Deliver(message) => {
+                if let Some(packet_id) = self.encode_delivery(&message, out) {
+                    self.outbox.written_unacked(packet_id, message);
+                }
+            }
         }
     }
 
-    fn encode_delivery(&mut self, message: &Message, out: &mut Vec<u8>) {
+    /// Encodes a delivery; its packet id if it is QoS 1 (`None` also when it expired).
+    fn encode_delivery(&mut self, message: &Message, out: &mut Vec<u8>) -> Option<u16> {
         // MQTT 5 3.3.2.3.3: an expired message is not sent, and the interval forwarded is
         // what remains of it.
         let remaining;
@@ -189,7 +213,7 @@ impl Encoder {
             Some(expires) => {
                 let remaining_ms = expires - self.clock.now_ms();
                 if remaining_ms <= 0 {
-                    return;
+                    return None;
                 }
                 let mut with_expiry = (*message.properties).clone();
                 with_expiry.message_expiry_interval =
@@ -214,5 +238,6 @@ impl Encoder {
             payload: &message.payload,
         };
         let _ = publish.encode(self.version, out);
+        (packet_id != 0).then_some(packet_id)
     }
 }

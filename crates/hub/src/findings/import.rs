@@ -187,7 +187,7 @@ impl Hub {
         now: i64,
     ) -> HubResult<()> {
         let account_id = caller.account_id.as_str();
-        let _guard = self.write_lock.lock().await;
+        let guard = self.write_lock.lock().await;
         let settings = self.settings.get(account_id).await?;
 
         let candidates: Vec<i64> = {
@@ -321,7 +321,10 @@ impl Hub {
         let mut written: Vec<Touched> = order.iter().filter_map(|k| current.remove(k)).collect();
         let rows = super::rows_of(&mut written, account_id);
         self.store.write_findings(&rows, &history).await?;
-        self.index_written(account_id, written);
+        let garbage = self.index_written(account_id, written);
+        // Freeing the bodies takes a while: not under the lock.
+        drop(guard);
+        drop(garbage);
         Ok(())
     }
 

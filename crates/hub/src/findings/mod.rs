@@ -119,12 +119,13 @@ impl Touched {
 }
 
 impl crate::Hub {
-    /// Puts written findings into the index. Metadata is read and finished bodies are freed
-    /// outside the index lock, so that queries wait only for the inserts themselves.
-    /// Also hands the written bodies (moved, not copied) to the finding-events receiver.
-    pub(crate) fn index_written(&self, account_id: &str, written: Vec<Touched>) {
+    /// Puts written findings into the index. Metadata is read outside the index lock, so
+    /// that queries wait only for the inserts themselves. Hands the written bodies (moved,
+    /// not copied) to the finding-events receiver, and returns those nobody wants any more so
+    /// that the caller frees them after letting go of the write lock.
+    pub(crate) fn index_written(&self, account_id: &str, written: Vec<Touched>) -> Vec<Value> {
         let events = self.events.get().filter(|e| e.wants(account_id));
-        let mut announced = Vec::new();
+        let mut bodies = Vec::with_capacity(written.len());
         let mut ready = Vec::with_capacity(written.len());
         let mut to_encode = Vec::new();
         for t in written {
@@ -132,9 +133,7 @@ impl crate::Hub {
             match t.prebuilt {
                 Some((_, record)) => {
                     ready.push((meta, record));
-                    if events.is_some() {
-                        announced.push(t.body);
-                    }
+                    bodies.push(t.body);
                 }
                 None => to_encode.push((meta, t.body)),
             }
@@ -149,11 +148,15 @@ impl crate::Hub {
         let stored = index.len();
         drop(index);
         metrics::gauge!("fleetward_hub_findings_stored").set(stored as f64);
-        if let Some(events) = events {
-            announced.extend(to_encode.into_iter().map(|(_, body)| body));
-            if !announced.is_empty() {
-                events.written(account_id, announced);
+        bodies.extend(to_encode.into_iter().map(|(_, body)| body));
+        match events {
+            Some(events) => {
+                if !bodies.is_empty() {
+                    events.written(account_id, bodies);
+                }
+                Vec::new()
             }
+            None => bodies,
         }
     }
 }
