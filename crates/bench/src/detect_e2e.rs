@@ -204,6 +204,13 @@ fn pending_empty(shared: &Shared) -> bool {
         .is_empty()
 }
 
+/// A copy of the collected times, sorted for quantiles.
+fn sorted(times: &Mutex<Vec<f64>>) -> Vec<f64> {
+    let mut copy = times.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    copy.sort_by(f64::total_cmp);
+    copy
+}
+
 fn print_results(
     args: &DetectE2eArgs,
     shared: &Shared,
@@ -213,26 +220,13 @@ fn print_results(
     server_cpu: Option<f64>,
     rss_kb: Option<u64>,
 ) {
-    let mut latencies = shared
-        .latencies
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    latencies.sort_by(f64::total_cmp);
+    let (latencies, evaluated, accepted) = (
+        sorted(&shared.latencies),
+        sorted(&shared.evaluated),
+        sorted(&shared.accepted),
+    );
     let at = |q: f64| crate::mqtt::quantile(&latencies, q) * 1000.0;
-    let mut evaluated = shared
-        .evaluated
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    evaluated.sort_by(f64::total_cmp);
     let eval_at = |q: f64| crate::mqtt::quantile(&evaluated, q) * 1000.0;
-    let mut accepted = shared
-        .accepted
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    accepted.sort_by(f64::total_cmp);
     let accepted_at = |q: f64| crate::mqtt::quantile(&accepted, q) * 1000.0;
     let missing = shared
         .pending
