@@ -24,6 +24,7 @@ mod publish;
 mod records;
 mod service;
 mod signing;
+mod signing_pool;
 mod sinks;
 mod state;
 mod subscriptions;

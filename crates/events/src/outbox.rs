@@ -242,8 +242,8 @@ impl Events {
         }
     }
 
-    /// The SNS JSON document, signed. RSA signing takes a while: it runs off the async
-    /// workers, and a message's signature is made once for all its targets.
+    /// The SNS JSON document, signed. RSA signing takes a while: it runs on the signing
+    /// threads, and a message's signature is made once for all its targets.
     async fn signed_body(self: &Arc<Self>, job: &Job, target: &Target) -> Result<String, String> {
         let record = &job.message.record;
         let message = record.message_for(target.protocol.name()).to_string();
@@ -262,19 +262,9 @@ impl Events {
         let signature = match cached {
             Some(signature) => signature,
             None => {
-                let me = self.clone();
                 let to_sign =
                     envelope::string_to_sign(record, &message, &target.topic_arn, &subscribe_url);
-                let _turn = self
-                    .signing
-                    .acquire()
-                    .await
-                    .map_err(|_| "signing stopped".to_string())?;
-                let signature = tokio::task::spawn_blocking(move || {
-                    me.signer.sign(version, to_sign.as_bytes())
-                })
-                .await
-                .map_err(|_| "signing stopped".to_string())??;
+                let signature = self.signing.sign(version, to_sign).await?;
                 if shared {
                     let _ = job.message.signature.set((version, signature.clone()));
                 }

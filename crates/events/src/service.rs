@@ -20,6 +20,7 @@ use crate::records::{
     TOPIC, TopicRecord,
 };
 use crate::signing::Signer;
+use crate::signing_pool::SigningPool;
 use crate::sinks::{FileSink, FirehoseSink, HttpSender, MqttSink};
 use crate::state::{State, SubscriptionState, TopicState};
 
@@ -59,7 +60,7 @@ pub struct Events {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) writer: Writer,
     pub(crate) state: Mutex<State>,
-    pub(crate) signer: Signer,
+    pub(crate) signer: Arc<Signer>,
     pub(crate) http: HttpSender,
     pub(crate) files: FileSink,
     pub(crate) mqtt: Option<Arc<dyn MqttSink>>,
@@ -67,9 +68,8 @@ pub struct Events {
     pub(crate) firehose: std::sync::OnceLock<Arc<dyn FirehoseSink>>,
     pub(crate) outbox: Outbox,
     pub(crate) permits: tokio::sync::Semaphore,
-    /// RSA signing is the CPU-heavy step: at most one per core at a time, so a burst of
-    /// deliveries cannot starve the API of CPU.
-    pub(crate) signing: tokio::sync::Semaphore,
+    /// RSA signing is the CPU-heavy step: made on threads of its own, one per core.
+    pub(crate) signing: SigningPool,
     pub(crate) next_seq: AtomicU64,
 }
 
@@ -86,16 +86,18 @@ impl Events {
         let now = clock.now_ms();
         let dir = config.data_dir.clone();
         // At first start this generates an RSA key: a moment, once.
-        let signer = Signer::load_or_create(&dir, ca, now)?;
+        let signer = Arc::new(Signer::load_or_create(&dir, ca, now)?);
+        let signing = SigningPool::start(
+            signer.clone(),
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )?;
         let http = HttpSender::new(Some(ca.root_pem()))?;
         let files = FileSink::new(config.data_dir.join("notifications"));
         let loaded = load(store.as_ref()).await.map_err(|e| e.to_string())?;
         let events = Arc::new_cyclic(|me| Events {
             me: me.clone(),
             permits: tokio::sync::Semaphore::new(config.max_in_flight.max(1)),
-            signing: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
-            ),
+            signing,
             config,
             clock,
             writer: Writer::start(store),
