@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::Target;
 use crate::client::Client;
 use crate::findings::finding;
+use crate::proc_stat::ProcSample;
 
 const BATCH: usize = 100;
 
@@ -38,6 +39,7 @@ pub async fn run(
     );
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    let cpu_at_start = ProcSample::own();
     let mut workers = Vec::new();
     for _ in 0..clients.max(1) {
         let (client, next, bodies) = (client.clone(), next.clone(), bodies.clone());
@@ -72,5 +74,13 @@ pub async fn run(
         "BatchImportFindings: {imported} findings in {seconds:.2} s with {clients} clients = {:.0} findings/s",
         imported as f64 / seconds
     );
+    // The load generator shares the cores with the server: what it took is what the server
+    // could not have.
+    if let Some(cores) = ProcSample::own().cpu_since(&cpu_at_start, seconds) {
+        println!(
+            "  load generator: {cores:.2} cores, {:.1} us of CPU per finding",
+            cores * seconds * 1e6 / imported.max(1) as f64
+        );
+    }
     Ok(())
 }

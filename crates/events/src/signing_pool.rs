@@ -53,6 +53,8 @@ impl SigningPool {
 }
 
 fn sign_forever(signer: &Signer, requests: &Mutex<mpsc::Receiver<Request>>) {
+    // Signing is request work like the runtime's threads, below the store's writer.
+    fleetward_model::thread_priority::lower_current_thread();
     loop {
         let next = requests
             .lock()

@@ -19,6 +19,7 @@ impl DeviceRuntime {
         let runtime = Builder::new_multi_thread()
             .worker_threads(threads)
             .thread_name("mqtt")
+            .on_thread_start(fleetward_model::thread_priority::lower_current_thread)
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the device runtime: {e}"))?;

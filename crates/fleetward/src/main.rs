@@ -22,12 +22,21 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    let result = match cli.command {
-        cli::Command::Serve(args) => serve::run(args).await,
-        cli::Command::Admin(args) => admin::run(args).await,
+    // Request threads run below the store's writer threads (see thread_priority).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_start(fleetward_model::thread_priority::lower_current_thread)
+        .build();
+    let result = match runtime {
+        Ok(runtime) => runtime.block_on(async {
+            match cli.command {
+                cli::Command::Serve(args) => serve::run(args).await,
+                cli::Command::Admin(args) => admin::run(args).await,
+            }
+        }),
+        Err(e) => Err(format!("cannot start the runtime: {e}")),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 //! the millisecond timestamp form AWS uses in its JSON APIs.
 
 pub mod clock;
+pub mod thread_priority;
 pub mod timestamp;
 
 pub use clock::{Clock, ManualClock, SystemClock};

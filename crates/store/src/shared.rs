@@ -297,7 +297,7 @@ macro_rules! impl_store {
                             .bind(f.updated_at_ms)
                             .bind(&f.record_state)
                             .bind(f.customer_fields)
-                            .bind(&f.body);
+                            .bind(Self::stored_body(&f.body));
                     }
                     let done = query.execute(&mut *tx).await?;
                     if done.rows_affected() != size as u64 {

@@ -1,5 +1,6 @@
 //! The SQLite backend: one database file, the embedded default.
 
+mod body_codec;
 mod checkpointer;
 mod packed;
 
@@ -84,6 +85,9 @@ impl SqliteStore {
         // forever and use it for reads and writes.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            // The one connection is this process's own: a ping before every transaction
+            // would be one more round trip to its thread on the write path.
+            .test_before_acquire(false)
             .min_connections(u32::from(in_memory))
             .idle_timeout(None)
             .max_lifetime(None)
@@ -210,6 +214,11 @@ impl SqliteStore {
         }
     }
 
+    /// A finding body as the findings table keeps it (compressed).
+    fn stored_body(body: &str) -> Vec<u8> {
+        body_codec::encode(body)
+    }
+
     async fn findings_by_seq(&self, seqs: &[i64]) -> Result<Vec<StoredFinding>> {
         packed::by_seq(&self.read, seqs).await
     }
@@ -220,3 +229,68 @@ impl SqliteStore {
 }
 
 crate::shared::impl_store!(SqliteStore, "sqlite", crate::sql::Placeholders::Anonymous);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    fn finding(seq: i64, body: &str) -> StoredFinding {
+        StoredFinding {
+            seq,
+            account_id: "000000000000".into(),
+            product_arn: "arn:aws:securityhub:us-east-1::product/p/default".into(),
+            id: format!("finding-{seq}"),
+            updated_at_ms: 1,
+            record_state: "ACTIVE".into(),
+            customer_fields: 0,
+            body: body.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn bodies_are_stored_compressed_and_plain_ones_still_read() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("f.db").to_str().unwrap())
+            .await
+            .expect("open");
+        let body = format!(r#"{{"Title":"{}"}}"#, "the same words again ".repeat(50));
+        store
+            .write_findings(&[finding(1, &body)], &[])
+            .await
+            .expect("write");
+        let stored: Vec<u8> = sqlx::query_scalar("SELECT body FROM findings WHERE seq = 1")
+            .fetch_one(store.writer())
+            .await
+            .expect("raw read");
+        assert!(
+            stored.len() < body.len() / 4,
+            "{} bytes stored",
+            stored.len()
+        );
+
+        // A body written before compression: the migration kept its JSON bytes.
+        let plain = finding(2, r#"{"Title":"from before"}"#);
+        sqlx::query("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS BLOB))")
+            .bind(plain.seq)
+            .bind(&plain.account_id)
+            .bind(&plain.product_arn)
+            .bind(&plain.id)
+            .bind(plain.updated_at_ms)
+            .bind(&plain.record_state)
+            .bind(plain.customer_fields)
+            .bind(&plain.body)
+            .execute(store.writer())
+            .await
+            .expect("raw write");
+
+        let mut read = store.get_findings_by_seq(&[1, 2]).await.expect("read");
+        read.sort_by_key(|f| f.seq);
+        assert_eq!(read[0].body, body);
+        assert_eq!(read[1].body, plain.body);
+        let scanned = store.scan_findings(0, 10).await.expect("scan");
+        assert_eq!(scanned.len(), 2);
+        assert_eq!(scanned[1].body, plain.body);
+        store.shutdown().await;
+    }
+}

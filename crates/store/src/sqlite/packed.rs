@@ -6,8 +6,9 @@
 //! halved the time of `get_findings_by_seq` in `examples/write_bench.rs`.
 //!
 //! Each finding is packed as `seq,updated_at_ms,customer_fields,` then the byte lengths of
-//! account id, product ARN, finding id, record state and body, a `:` and those five texts.
-//! The header holds only digits, `-` and `,`, so the first `:` always ends it.
+//! account id, product ARN, finding id, record state and body, a `:` and those five values.
+//! The header holds only digits, `-` and `,`, so the first `:` always ends it. Bodies are
+//! binary (compressed, see `body_codec`), so the packed value is read as bytes.
 
 use sqlx::SqlitePool;
 
@@ -16,11 +17,11 @@ use crate::sql::{Batched, Placeholders};
 
 macro_rules! packed_findings {
     () => {
-        "group_concat(seq || ',' || updated_at_ms || ',' || customer_fields || ',' || \
+        "CAST(group_concat(seq || ',' || updated_at_ms || ',' || customer_fields || ',' || \
          length(CAST(account_id AS BLOB)) || ',' || length(CAST(product_arn AS BLOB)) || ',' || \
          length(CAST(finding_id AS BLOB)) || ',' || length(CAST(record_state AS BLOB)) || ',' || \
          length(CAST(body AS BLOB)) || ':' || \
-         account_id || product_arn || finding_id || record_state || body, '')"
+         account_id || product_arn || finding_id || record_state || body, '') AS BLOB)"
     };
 }
 
@@ -53,7 +54,7 @@ pub(super) async fn by_seq(pool: &SqlitePool, seqs: &[i64]) -> crate::Result<Vec
     for i in 0..len {
         query = query.bind(seqs.get(i).copied().unwrap_or(last));
     }
-    let packed: Option<String> = query.fetch_one(pool).await?;
+    let packed: Option<Vec<u8>> = query.fetch_one(pool).await?;
     unpack(packed.as_deref().unwrap_or_default(), &mut found)?;
     Ok(found)
 }
@@ -67,7 +68,7 @@ pub(super) async fn after_seq(
     let mut found = Vec::new();
     while found.len() < limit {
         let page = SCAN_PAGE.min(limit - found.len());
-        let packed: Option<String> = sqlx::query_scalar(AFTER_SEQ)
+        let packed: Option<Vec<u8>> = sqlx::query_scalar(AFTER_SEQ)
             .bind(after_seq)
             .bind(page as i64)
             .fetch_one(pool)
@@ -84,11 +85,14 @@ pub(super) async fn after_seq(
     Ok(found)
 }
 
-fn unpack(mut packed: &str, out: &mut Vec<StoredFinding>) -> crate::Result<()> {
+fn unpack(mut packed: &[u8], out: &mut Vec<StoredFinding>) -> crate::Result<()> {
     while !packed.is_empty() {
-        let (header, rest) = packed
-            .split_once(':')
+        let colon = packed
+            .iter()
+            .position(|&b| b == b':')
             .ok_or_else(|| corrupt("no header end"))?;
+        let header = std::str::from_utf8(&packed[..colon]).map_err(|_| corrupt("bad header"))?;
+        let mut rest = &packed[colon + 1..];
         let mut numbers = header.split(',').map(|n| n.parse::<i64>());
         let mut number = || -> crate::Result<i64> {
             numbers
@@ -98,24 +102,26 @@ fn unpack(mut packed: &str, out: &mut Vec<StoredFinding>) -> crate::Result<()> {
         };
         let (seq, updated_at_ms, customer_fields) = (number()?, number()?, number()?);
         let lengths = [number()?, number()?, number()?, number()?, number()?];
-        let mut rest = rest;
-        let mut text = |len: i64| -> crate::Result<String> {
-            let (text, tail) = usize::try_from(len)
+        let mut field = |len: i64| -> crate::Result<&[u8]> {
+            let (field, tail) = usize::try_from(len)
                 .ok()
                 .and_then(|len| rest.split_at_checked(len))
                 .ok_or_else(|| corrupt("bad length"))?;
             rest = tail;
-            Ok(text.to_owned())
+            Ok(field)
+        };
+        let text = |bytes: &[u8]| {
+            String::from_utf8(bytes.to_vec()).map_err(|_| corrupt("text is not UTF-8"))
         };
         out.push(StoredFinding {
             seq,
-            account_id: text(lengths[0])?,
-            product_arn: text(lengths[1])?,
-            id: text(lengths[2])?,
+            account_id: text(field(lengths[0])?)?,
+            product_arn: text(field(lengths[1])?)?,
+            id: text(field(lengths[2])?)?,
             updated_at_ms,
-            record_state: text(lengths[3])?,
+            record_state: text(field(lengths[3])?)?,
             customer_fields,
-            body: text(lengths[4])?,
+            body: super::body_codec::decode(field(lengths[4])?).map_err(|e| corrupt(&e))?,
         });
         packed = rest;
     }
@@ -136,7 +142,7 @@ mod tests {
     fn unpacks_multibyte_texts_by_byte_length() {
         let packed = "7,-1,2,1,2,4,6,6:aβ:x:1ACTIVE{\"ü\"}3,4,0,1,1,1,1,2:bcde{}";
         let mut out = Vec::new();
-        unpack(packed, &mut out).expect("valid");
+        unpack(packed.as_bytes(), &mut out).expect("valid");
         assert_eq!(out.len(), 2);
         assert_eq!(
             (out[0].seq, out[0].updated_at_ms, out[0].customer_fields),
@@ -163,7 +169,22 @@ mod tests {
             "x,2,3,1,1,1,1,1:abcde",
             "1,2,3,1,1,1,1,1:ab€",
         ] {
-            assert!(unpack(bad, &mut Vec::new()).is_err(), "{bad}");
+            assert!(unpack(bad.as_bytes(), &mut Vec::new()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn unpacks_compressed_bodies() {
+        let body = r#"{"Id":"a:b","Title":"check check check check check"}"#;
+        let mut packed = format!(
+            "5,1,0,1,1,1,1,{}:abcd",
+            super::super::body_codec::encode(body).len()
+        )
+        .into_bytes();
+        packed.extend(super::super::body_codec::encode(body));
+        let mut out = Vec::new();
+        unpack(&packed, &mut out).expect("valid");
+        assert_eq!(out[0].body, body);
+        assert_eq!(out[0].record_state, "d");
     }
 }
