@@ -7,6 +7,7 @@ mod auth;
 mod error;
 mod firehose;
 mod iot;
+mod json_tree;
 mod keys;
 mod pipeline;
 mod route;

@@ -42,7 +42,7 @@ pub fn build_input(
     let mut input = if body.iter().all(u8::is_ascii_whitespace) {
         Map::new()
     } else {
-        match serde_json::from_slice::<Value>(body) {
+        match crate::json_tree::parse_value(body) {
             Ok(Value::Object(map)) => map,
             Ok(_) => {
                 return Err(ApiError::invalid_input(

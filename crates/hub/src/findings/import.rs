@@ -150,7 +150,7 @@ impl Hub {
                     &mut index.interner,
                 )
             };
-            let text = working.body.to_string();
+            let text = super::body_text(&working.body);
             bodies.push((item.key_hash, (working, rule_changes, text)));
         }
         if bodies.is_empty() {
