@@ -407,6 +407,7 @@ fn finding(seq: i64, ids: &IdStyle) -> StoredFinding {
         record_state: "ACTIVE".into(),
         customer_fields: 0,
         body,
+        encoded_body: None,
     }
 }
 

@@ -85,6 +85,11 @@ pub struct StoredFinding {
     pub customer_fields: i64,
     /// The finding as JSON text.
     pub body: String,
+    /// The body already in the store's own stored form ([`Store::encode_body`]), prepared by a
+    /// caller outside its write critical section. When set, `write_findings` stores it and
+    /// does not read `body`. Never set on findings read back.
+    #[sqlx(skip)]
+    pub encoded_body: Option<Vec<u8>>,
 }
 
 /// One entry of a finding's history (GetFindingHistory).
@@ -200,6 +205,10 @@ pub trait Store: Send + Sync + 'static {
     /// Findings with seq > `after_seq` in seq order, at most `limit` (used to rebuild the
     /// in-memory index at start).
     async fn scan_findings(&self, after_seq: i64, limit: usize) -> Result<Vec<StoredFinding>>;
+    /// `body` in the form `write_findings` stores it, when the store transforms bodies (SQLite
+    /// compresses them); `None` when it stores the text as it is. Lets a caller do that work
+    /// before taking its write lock (see [`StoredFinding::encoded_body`]).
+    fn encode_body(&self, body: &str) -> Option<Vec<u8>>;
     /// Any order; missing seqs are skipped.
     async fn get_findings_by_seq(&self, seqs: &[i64]) -> Result<Vec<StoredFinding>>;
     /// Deletes in one transaction; returns how many existed. Their history stays: see

@@ -133,8 +133,13 @@ impl PgStore {
 
     /// A finding body as the findings table keeps it (PostgreSQL compresses large values
     /// itself).
-    fn stored_body(body: &str) -> &str {
-        body
+    fn stored_body(finding: &StoredFinding) -> &str {
+        &finding.body
+    }
+
+    /// Bodies are stored as text: nothing to prepare.
+    fn encoded_ahead(_body: &str) -> Option<Vec<u8>> {
+        None
     }
 
     async fn findings_by_seq(&self, seqs: &[i64]) -> Result<Vec<StoredFinding>> {

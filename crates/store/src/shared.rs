@@ -291,13 +291,13 @@ macro_rules! impl_store {
                     for f in chunk {
                         query = query
                             .bind(f.seq)
-                            .bind(&f.account_id)
-                            .bind(&f.product_arn)
-                            .bind(&f.id)
+                            .bind(f.account_id.as_str())
+                            .bind(f.product_arn.as_str())
+                            .bind(f.id.as_str())
                             .bind(f.updated_at_ms)
-                            .bind(&f.record_state)
+                            .bind(f.record_state.as_str())
                             .bind(f.customer_fields)
-                            .bind(Self::stored_body(&f.body));
+                            .bind(Self::stored_body(f));
                     }
                     let done = query.execute(&mut *tx).await?;
                     if done.rows_affected() != size as u64 {
@@ -315,20 +315,24 @@ macro_rules! impl_store {
                     for h in chunk {
                         query = query
                             .bind(h.finding_seq)
-                            .bind(&h.account_id)
-                            .bind(&h.product_arn)
-                            .bind(&h.finding_id)
+                            .bind(h.account_id.as_str())
+                            .bind(h.product_arn.as_str())
+                            .bind(h.finding_id.as_str())
                             .bind(h.update_time_ms)
                             .bind(h.created)
-                            .bind(&h.source_type)
-                            .bind(&h.identity)
-                            .bind(&h.updates_json);
+                            .bind(h.source_type.as_str())
+                            .bind(h.identity.as_str())
+                            .bind(h.updates_json.as_str());
                     }
                     query.execute(&mut *tx).await?;
                 }
                 // An error above drops `tx`, which rolls everything back.
                 tx.commit().await?;
                 Ok(())
+            }
+
+            fn encode_body(&self, body: &str) -> Option<Vec<u8>> {
+                Self::encoded_ahead(body)
             }
 
             async fn scan_findings(
@@ -586,6 +590,7 @@ mod tests {
             record_state: "ACTIVE".into(),
             customer_fields: 0,
             body: body.into(),
+            encoded_body: None,
         }
     }
 

@@ -214,9 +214,17 @@ impl SqliteStore {
         }
     }
 
-    /// A finding body as the findings table keeps it (compressed).
-    fn stored_body(body: &str) -> Vec<u8> {
-        body_codec::encode(body)
+    /// A finding body as the findings table keeps it (compressed), encoded here unless the
+    /// caller did it ahead.
+    fn stored_body(finding: &StoredFinding) -> body_codec::BodyArgument<'_> {
+        body_codec::BodyArgument(match &finding.encoded_body {
+            Some(encoded) => std::borrow::Cow::Borrowed(encoded.as_slice()),
+            None => std::borrow::Cow::Owned(body_codec::encode(&finding.body)),
+        })
+    }
+
+    fn encoded_ahead(body: &str) -> Option<Vec<u8>> {
+        Some(body_codec::encode(body))
     }
 
     async fn findings_by_seq(&self, seqs: &[i64]) -> Result<Vec<StoredFinding>> {
@@ -245,6 +253,7 @@ mod tests {
             record_state: "ACTIVE".into(),
             customer_fields: 0,
             body: body.into(),
+            encoded_body: None,
         }
     }
 
@@ -291,6 +300,28 @@ mod tests {
         let scanned = store.scan_findings(0, 10).await.expect("scan");
         assert_eq!(scanned.len(), 2);
         assert_eq!(scanned[1].body, plain.body);
+        store.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_body_encoded_ahead_is_stored_as_given() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("f.db").to_str().unwrap())
+            .await
+            .expect("open");
+        let body = r#"{"Title":"encoded by the caller, before its write lock"}"#;
+        let mut ahead = finding(1, "");
+        ahead.encoded_body = store.encode_body(body);
+        assert!(ahead.encoded_body.is_some(), "SQLite compresses bodies");
+        store
+            .write_findings(&[ahead, finding(2, body)], &[])
+            .await
+            .expect("write");
+        let mut read = store.get_findings_by_seq(&[1, 2]).await.expect("read");
+        read.sort_by_key(|f| f.seq);
+        assert_eq!(read[0].body, body);
+        assert_eq!(read[1].body, body);
+        assert!(read.iter().all(|f| f.encoded_body.is_none()));
         store.shutdown().await;
     }
 }

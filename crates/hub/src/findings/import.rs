@@ -35,13 +35,13 @@ struct Accepted {
 
 /// What the write path gets of an accepted finding.
 enum Form {
-    /// Not in the index when checked: already normalised, rules applied, text and record built.
+    /// Not in the index when checked: already normalised, rules applied, stored form and
+    /// record built.
     New {
         body: Value,
         customer_fields: i64,
         rule_changes: Vec<(String, Vec<FieldChange>)>,
-        text: String,
-        record: FindingRecord,
+        prebuilt: super::Prebuilt,
     },
     /// Possibly stored already: merged under the write lock.
     Incoming(Value),
@@ -150,8 +150,13 @@ impl Hub {
                     &mut index.interner,
                 )
             };
-            let text = super::body_text(&working.body);
-            bodies.push((item.key_hash, (working, rule_changes, text)));
+            // The store's own form (SQLite compresses) is made here too, off the write lock.
+            let mut text = super::body_text(&working.body);
+            let encoded = self.store.encode_body(&text);
+            if encoded.is_some() {
+                text = String::new();
+            }
+            bodies.push((item.key_hash, (working, rule_changes, text, encoded)));
         }
         if bodies.is_empty() {
             return;
@@ -159,22 +164,26 @@ impl Hub {
         let mut index = self.write_index();
         let mut built: HashMap<u64, _> = bodies
             .into_iter()
-            .map(|(hash, (working, rule_changes, text))| {
+            .map(|(hash, (working, rule_changes, text, encoded))| {
                 let record = FindingRecord::from_finding(&working.body, &mut index.interner);
-                (hash, (working, rule_changes, text, record))
+                let prebuilt = super::Prebuilt {
+                    text,
+                    encoded,
+                    record,
+                };
+                (hash, (working, rule_changes, prebuilt))
             })
             .collect();
         drop(index);
         for item in accepted.iter_mut() {
             if matches!(&item.form, Form::Incoming(v) if v.is_null())
-                && let Some((working, rule_changes, text, record)) = built.remove(&item.key_hash)
+                && let Some((working, rule_changes, prebuilt)) = built.remove(&item.key_hash)
             {
                 item.form = Form::New {
                     body: working.body,
                     customer_fields: working.customer_fields,
                     rule_changes,
-                    text,
-                    record,
+                    prebuilt,
                 };
             }
         }
@@ -218,8 +227,7 @@ impl Hub {
                         body,
                         customer_fields,
                         rule_changes,
-                        text,
-                        record,
+                        prebuilt,
                     },
                 ) => {
                     let created = Touched {
@@ -228,7 +236,7 @@ impl Hub {
                         id: item.id,
                         body,
                         customer_fields,
-                        prebuilt: Some((text, record)),
+                        prebuilt: Some(prebuilt),
                     };
                     history.push(created.history(
                         account_id,

@@ -22,11 +22,20 @@ pub struct Touched {
     pub id: String,
     pub body: Value,
     pub customer_fields: i64,
-    /// The body's JSON text and index record when they were built ahead of the write path.
-    pub prebuilt: Option<(String, FindingRecord)>,
+    /// The body's stored form and index record when they were built ahead of the write path.
+    pub prebuilt: Option<Prebuilt>,
 }
 
-/// Store rows for `written`; prebuilt texts move into the rows instead of being copied.
+/// What a new finding's write needs, made before the write lock is taken.
+pub struct Prebuilt {
+    /// The JSON text; empty once `encoded` holds the store's own form of it.
+    pub text: String,
+    /// The body as the store keeps it ([`fleetward_store::Store::encode_body`]).
+    pub encoded: Option<Vec<u8>>,
+    pub record: FindingRecord,
+}
+
+/// Store rows for `written`; prebuilt bodies move into the rows instead of being copied.
 pub fn rows_of(written: &mut [Touched], account_id: &str) -> Vec<StoredFinding> {
     written.iter_mut().map(|t| t.take_row(account_id)).collect()
 }
@@ -54,11 +63,11 @@ impl Touched {
             .unwrap_or(0)
     }
 
-    /// The store row; a prebuilt text is moved out (the record stays for the index).
+    /// The store row; a prebuilt body is moved out (the record stays for the index).
     pub fn take_row(&mut self, account_id: &str) -> StoredFinding {
-        let body = match &mut self.prebuilt {
-            Some((text, _)) => std::mem::take(text),
-            None => body_text(&self.body),
+        let (body, encoded_body) = match &mut self.prebuilt {
+            Some(prebuilt) => (std::mem::take(&mut prebuilt.text), prebuilt.encoded.take()),
+            None => (body_text(&self.body), None),
         };
         StoredFinding {
             seq: self.seq,
@@ -74,6 +83,7 @@ impl Touched {
                 .to_string(),
             customer_fields: self.customer_fields,
             body,
+            encoded_body,
         }
     }
 
@@ -131,8 +141,8 @@ impl crate::Hub {
         for t in written {
             let meta = t.meta();
             match t.prebuilt {
-                Some((_, record)) => {
-                    ready.push((meta, record));
+                Some(prebuilt) => {
+                    ready.push((meta, prebuilt.record));
                     bodies.push(t.body);
                 }
                 None => to_encode.push((meta, t.body)),

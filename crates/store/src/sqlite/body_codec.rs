@@ -23,6 +23,33 @@ const HEADER: usize = 5;
 /// No finding body is near this (240 KB by the ASFF rules): a larger length is corruption.
 const MAX_BODY: usize = 64 << 20;
 
+/// A stored body as a statement argument, borrowed when it was encoded ahead.
+pub(crate) struct BodyArgument<'a>(pub std::borrow::Cow<'a, [u8]>);
+
+impl sqlx::Type<sqlx::Sqlite> for BodyArgument<'_> {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <&[u8] as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+}
+
+impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for BodyArgument<'q> {
+    fn encode(
+        self,
+        args: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        args.push(sqlx::sqlite::SqliteArgumentValue::Blob(self.0));
+        Ok(sqlx::encode::IsNull::No)
+    }
+
+    fn encode_by_ref(
+        &self,
+        args: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        args.push(sqlx::sqlite::SqliteArgumentValue::Blob(self.0.clone()));
+        Ok(sqlx::encode::IsNull::No)
+    }
+}
+
 /// The stored form of `body`.
 pub(crate) fn encode(body: &str) -> Vec<u8> {
     let input = body.as_bytes();

@@ -122,6 +122,7 @@ fn unpack(mut packed: &[u8], out: &mut Vec<StoredFinding>) -> crate::Result<()> 
             record_state: text(field(lengths[3])?)?,
             customer_fields,
             body: super::body_codec::decode(field(lengths[4])?).map_err(|e| corrupt(&e))?,
+            encoded_body: None,
         });
         packed = rest;
     }

@@ -47,6 +47,7 @@ fn finding(seq: i64, id: &str) -> StoredFinding {
         record_state: "ACTIVE".into(),
         customer_fields: 0,
         body: format!(r#"{{"Id":"{id}","Seq":{seq}}}"#),
+        encoded_body: None,
     }
 }
 
