@@ -161,11 +161,14 @@ impl Hub {
         if bodies.is_empty() {
             return;
         }
-        let mut index = self.write_index();
+        // The interner needs the index's write lock: taken per finding, not per batch, so that
+        // the batch being written (its index insert) and queries wait microseconds, not the
+        // whole batch's encoding.
         let mut built: HashMap<u64, _> = bodies
             .into_iter()
             .map(|(hash, (working, rule_changes, text, encoded))| {
-                let record = FindingRecord::from_finding(&working.body, &mut index.interner);
+                let record =
+                    FindingRecord::from_finding(&working.body, &mut self.write_index().interner);
                 let prebuilt = super::Prebuilt {
                     text,
                     encoded,
@@ -174,7 +177,6 @@ impl Hub {
                 (hash, (working, rule_changes, prebuilt))
             })
             .collect();
-        drop(index);
         for item in accepted.iter_mut() {
             if matches!(&item.form, Form::Incoming(v) if v.is_null())
                 && let Some((working, rule_changes, prebuilt)) = built.remove(&item.key_hash)
