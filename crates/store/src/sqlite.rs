@@ -57,9 +57,10 @@ impl SqliteStore {
         };
         let options = options
             .create_if_missing(true)
-            // Findings are ~2 KB: 8 KiB pages hold three where 4 KiB pages hold one, which
-            // cuts the bytes written to the WAL and the file size by a third. Only applies
-            // when the file is created. Measured (write_bench, 1M findings): 4 KiB pages
+            // Chosen when finding bodies were ~2 KB of plain JSON (they are ~1 KB compressed
+            // now, see sqlite/body_codec.rs): 8 KiB pages held three where 4 KiB pages held
+            // one, which cut the bytes written to the WAL and the file size by a third. Only
+            // applies when the file is created. Measured (write_bench, 1M findings): 4 KiB pages
             // write ~40% more per new finding but half per update of a random one (a page
             // each); 16 KiB pages ~10% less per new finding but twice per update.
             .page_size(8192)
