@@ -110,3 +110,20 @@ impl PreparedBodies {
         &self.bytes[start..self.ends[n]]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PreparedBodies;
+
+    #[test]
+    fn each_body_comes_back_whole_and_in_its_place() {
+        let bodies =
+            PreparedBodies::build(5, |n| format!("body {n} {}", "x".repeat(n)).into_bytes());
+        for n in 0..5 {
+            assert_eq!(
+                bodies.get(n),
+                format!("body {n} {}", "x".repeat(n)).as_bytes()
+            );
+        }
+    }
+}
