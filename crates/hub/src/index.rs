@@ -2,7 +2,7 @@
 //! [`FindingRecord`]), its identity hash and its place in UpdatedAt order. The JSON bodies stay
 //! in the store; a query reads only the page it returns.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use fleetward_findings_query::{FindingRecord, Interner};
@@ -30,6 +30,29 @@ pub struct AccountIndex {
     collisions: HashMap<u64, Vec<i64>>,
     /// (UpdatedAt, seq), the default sort order of GetFindings.
     pub by_updated: BTreeSet<(i64, i64)>,
+    /// Every ProductArn this account has imported findings for since start (a handful: only
+    /// enabled products may import). Never shrinks; it turns a filter on Id alone into one
+    /// identity lookup per product.
+    products: HashSet<String>,
+}
+
+impl AccountIndex {
+    /// Seqs that may hold the finding (ProductArn, Id): a superset, since identities are
+    /// hashed; callers still match each against the filters.
+    pub fn seqs_with_identity(&self, product_arn: &str, id: &str) -> impl Iterator<Item = i64> {
+        let hash = key_hash(product_arn, id);
+        let more = self.collisions.get(&hash).map_or(&[][..], Vec::as_slice);
+        self.by_key
+            .get(&hash)
+            .copied()
+            .into_iter()
+            .chain(more.iter().copied())
+    }
+
+    /// The ProductArns seen in this account (see `products`).
+    pub fn products(&self) -> impl Iterator<Item = &str> {
+        self.products.iter().map(String::as_str)
+    }
 }
 
 #[derive(Default)]
@@ -103,6 +126,7 @@ impl FindingsIndex {
             Ok(body) => {
                 let meta = EntryMeta::of(&body, stored.seq, stored.updated_at_ms);
                 self.upsert(&stored.account_id, meta, &body);
+                self.note_product(&stored.account_id, &stored.product_arn);
             }
             Err(e) => {
                 tracing::error!(seq = stored.seq, error = %e, "Stored finding is not JSON; not indexed.")
@@ -116,6 +140,15 @@ impl FindingsIndex {
 
     pub fn account(&self, account_id: &str) -> Option<&AccountIndex> {
         self.accounts.get(account_id)
+    }
+
+    /// Records that `account_id` has findings of `product_arn` (after they are upserted).
+    pub fn note_product(&mut self, account_id: &str, product_arn: &str) {
+        if let Some(account) = self.accounts.get_mut(account_id)
+            && !account.products.contains(product_arn)
+        {
+            account.products.insert(product_arn.to_string());
+        }
     }
 
     /// Seqs that may hold the finding with this identity hash.

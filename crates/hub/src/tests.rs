@@ -477,3 +477,108 @@ async fn written_findings_are_announced_once_per_call() {
     import(&f.hub, OTHER, vec![finding(OTHER, "c", START_MS, "LOW")]).await;
     assert_eq!(announced.0.lock().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn an_id_filter_finds_the_id_under_every_product_and_pages() {
+    let f = fixture().await;
+    let prowler = "arn:aws:securityhub:us-east-1::product/prowler/prowler";
+    f.hub
+        .handle_enable_import_findings_for_product(
+            &caller(ACCOUNT),
+            &json!({ "ProductArn": prowler }),
+        )
+        .await
+        .unwrap();
+    let mut from_prowler = finding(ACCOUNT, "shared", START_MS + 2, "HIGH");
+    from_prowler["ProductArn"] = json!(prowler);
+    import(
+        &f.hub,
+        ACCOUNT,
+        vec![
+            finding(ACCOUNT, "shared", START_MS + 1, "LOW"),
+            from_prowler,
+            finding(ACCOUNT, "other", START_MS + 3, "HIGH"),
+        ],
+    )
+    .await;
+    let get = |input: Value| {
+        let hub = &f.hub;
+        async move {
+            hub.handle_get_findings(&caller(ACCOUNT), &input)
+                .await
+                .unwrap()
+        }
+    };
+    let labels = |out: &Value| -> Vec<String> {
+        out["Findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["Severity"]["Label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let id = json!([{ "Value": "shared", "Comparison": "EQUALS" }]);
+
+    // Both products' findings with that Id, newest first; nothing else.
+    let out = get(json!({ "Filters": { "Id": id } })).await;
+    assert_eq!(labels(&out), ["HIGH", "LOW"]);
+
+    // One page at a time, in either UpdatedAt order and by another sort key.
+    let first = get(json!({ "Filters": { "Id": id }, "MaxResults": 1 })).await;
+    assert_eq!(labels(&first), ["HIGH"]);
+    let token = first["NextToken"].as_str().unwrap();
+    let second = get(json!({ "Filters": { "Id": id }, "MaxResults": 1, "NextToken": token })).await;
+    assert_eq!(labels(&second), ["LOW"]);
+    assert!(second.get("NextToken").is_none());
+    let ascending = json!([{ "Field": "UpdatedAt", "SortOrder": "asc" }]);
+    let out = get(json!({ "Filters": { "Id": id }, "SortCriteria": ascending })).await;
+    assert_eq!(labels(&out), ["LOW", "HIGH"]);
+    let by_title = json!([{ "Field": "Title", "SortOrder": "asc" }]);
+    let out = get(json!({ "Filters": { "Id": id }, "SortCriteria": by_title })).await;
+    assert_eq!(labels(&out).len(), 2);
+
+    // The ProductArn filter narrows the lookup; other filters still apply.
+    let out = get(json!({ "Filters": {
+        "Id": id,
+        "ProductArn": [{ "Value": prowler, "Comparison": "EQUALS" }]
+    } }))
+    .await;
+    assert_eq!(labels(&out), ["HIGH"]);
+    let out = get(json!({ "Filters": {
+        "Id": id,
+        "SeverityLabel": [{ "Value": "LOW", "Comparison": "EQUALS" }]
+    } }))
+    .await;
+    assert_eq!(labels(&out), ["LOW"]);
+
+    // Several Ids are OR-ed; an unknown one finds nothing; other accounts see nothing.
+    let two = json!([
+        { "Value": "shared", "Comparison": "EQUALS" },
+        { "Value": "other", "Comparison": "EQUALS" },
+        { "Value": "missing", "Comparison": "EQUALS" }
+    ]);
+    assert_eq!(
+        labels(&get(json!({ "Filters": { "Id": two } })).await).len(),
+        3
+    );
+    let none = json!([{ "Value": "missing", "Comparison": "EQUALS" }]);
+    assert!(labels(&get(json!({ "Filters": { "Id": none } })).await).is_empty());
+    f.hub.enable_hub(OTHER, "SECURITY_CONTROL").await.unwrap();
+    let out = f
+        .hub
+        .handle_get_findings(&caller(OTHER), &json!({ "Filters": { "Id": id } }))
+        .await
+        .unwrap();
+    assert!(labels(&out).is_empty());
+
+    // After a restart the products are known again from the stored findings.
+    let clock: Arc<dyn Clock> = Arc::new(f.clock.clone());
+    let reopened = Hub::open(f.store.clone(), clock, "us-east-1")
+        .await
+        .unwrap();
+    let out = reopened
+        .handle_get_findings(&caller(ACCOUNT), &json!({ "Filters": { "Id": id } }))
+        .await
+        .unwrap();
+    assert_eq!(labels(&out), ["HIGH", "LOW"]);
+}

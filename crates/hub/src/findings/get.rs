@@ -7,6 +7,7 @@
 //! first page are left out of that walk.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::Bound;
 use std::sync::atomic::Ordering as AtomicOrdering;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{HubError, HubResult};
+use crate::index::AccountIndex;
 use crate::input::{max_results, optional_str};
 use crate::paging;
 use crate::{Caller, Hub};
@@ -114,12 +116,16 @@ impl Hub {
             return Vec::new();
         };
         let prepared = filters.prepare(&index.interner);
-        account
-            .entries
-            .iter()
-            .filter(|(_, e)| prepared.matches(&e.record, now))
-            .map(|(seq, _)| *seq)
-            .collect()
+        let matches = |seq: &i64| {
+            account
+                .entries
+                .get(seq)
+                .is_some_and(|e| prepared.matches(&e.record, now))
+        };
+        match identity_candidates(account, filters) {
+            Some(seqs) => seqs.into_iter().filter(matches).collect(),
+            None => account.entries.keys().copied().filter(matches).collect(),
+        }
     }
 
     fn query_page(
@@ -151,21 +157,29 @@ impl Hub {
                     .is_some_and(|e| prepared.matches(&e.record, now))
         };
         let by_updated = sort.len() == 1 && Some(sort[0].attr) == attribute_by_name("UpdatedAt");
+        // A filter naming the findings by Id walks those few instead of the whole account.
+        let candidates = identity_candidates(account, filters);
+        let candidates_by_updated: Option<BTreeSet<(i64, i64)>> = candidates.as_ref().map(|seqs| {
+            seqs.iter()
+                .filter_map(|seq| account.entries.get(seq).map(|e| (e.updated_at_ms, *seq)))
+                .collect()
+        });
         let mut picked: Vec<(i64, Vec<Value>)> = Vec::with_capacity(max + 1);
         if by_updated {
+            let order = candidates_by_updated
+                .as_ref()
+                .unwrap_or(&account.by_updated);
             let after = cursor
                 .as_ref()
                 .map(|c| (c.k.first().and_then(date_of).unwrap_or(0), c.s));
             let descending = sort[0].descending;
             let walk: Box<dyn Iterator<Item = &(i64, i64)>> = match (descending, after) {
-                (true, Some(key)) => Box::new(account.by_updated.range(..key).rev()),
-                (true, None) => Box::new(account.by_updated.iter().rev()),
-                (false, Some(key)) => Box::new(
-                    account
-                        .by_updated
-                        .range((Bound::Excluded(key), Bound::Unbounded)),
-                ),
-                (false, None) => Box::new(account.by_updated.iter()),
+                (true, Some(key)) => Box::new(order.range(..key).rev()),
+                (true, None) => Box::new(order.iter().rev()),
+                (false, Some(key)) => {
+                    Box::new(order.range((Bound::Excluded(key), Bound::Unbounded)))
+                }
+                (false, None) => Box::new(order.iter()),
             };
             for &(updated, seq) in walk {
                 if matches(seq) {
@@ -176,10 +190,11 @@ impl Hub {
                 }
             }
         } else {
-            let mut all: Vec<(i64, Vec<SortValue<'_>>)> = account
-                .entries
-                .keys()
-                .copied()
+            let seqs: Box<dyn Iterator<Item = i64>> = match &candidates {
+                Some(seqs) => Box::new(seqs.iter().copied()),
+                None => Box::new(account.entries.keys().copied()),
+            };
+            let mut all: Vec<(i64, Vec<SortValue<'_>>)> = seqs
                 .filter(|seq| matches(*seq))
                 .map(|seq| {
                     let record = &account.entries[&seq].record;
@@ -224,6 +239,29 @@ impl Hub {
             next,
         }
     }
+}
+
+/// When the filters pin `Id` to EQUALS values, the seqs that may hold those findings (one
+/// identity lookup per Id and ProductArn: the ProductArn filter's EQUALS values, or every
+/// product the account has findings of); sorted, without duplicates. A superset: each must
+/// still match the filters.
+fn identity_candidates(account: &AccountIndex, filters: &Filters) -> Option<Vec<i64>> {
+    let ids = filters.required_equals(attribute_by_name("Id")?)?;
+    let products: Vec<String> =
+        match attribute_by_name("ProductArn").and_then(|a| filters.required_equals(a)) {
+            Some(products) => products,
+            None => account.products().map(str::to_string).collect(),
+        };
+    let mut seqs: Vec<i64> = products
+        .iter()
+        .flat_map(|product| {
+            ids.iter()
+                .flat_map(move |id| account.seqs_with_identity(product, id))
+        })
+        .collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    Some(seqs)
 }
 
 /// GetFindings without SortCriteria: most recently updated first (AWS leaves it unspecified).

@@ -138,7 +138,12 @@ impl crate::Hub {
         let mut bodies = Vec::with_capacity(written.len());
         let mut ready = Vec::with_capacity(written.len());
         let mut to_encode = Vec::new();
+        // Distinct ProductArns of the batch (nearly always one), for Id lookups.
+        let mut products: Vec<String> = Vec::new();
         for t in written {
+            if !products.contains(&t.product_arn) {
+                products.push(t.product_arn.clone());
+            }
             let meta = t.meta();
             match t.prebuilt {
                 Some(prebuilt) => {
@@ -154,6 +159,9 @@ impl crate::Hub {
         }
         for (meta, body) in &to_encode {
             index.upsert(account_id, meta.clone(), body);
+        }
+        for product_arn in &products {
+            index.note_product(account_id, product_arn);
         }
         let stored = index.len();
         drop(index);
