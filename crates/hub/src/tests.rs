@@ -582,3 +582,68 @@ async fn an_id_filter_finds_the_id_under_every_product_and_pages() {
         .unwrap();
     assert_eq!(labels(&out), ["HIGH", "LOW"]);
 }
+
+/// Every page of `input`, following NextToken, as (Id, UpdatedAt) in the order returned.
+async fn all_pages(hub: &Hub, input: Value, walk_before_scan: usize) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    let mut request = input.clone();
+    for _ in 0..1_000 {
+        let page = hub
+            .get_findings_walking(&caller(ACCOUNT), &request, walk_before_scan)
+            .await
+            .unwrap();
+        for finding in page["Findings"].as_array().unwrap() {
+            let field = |name: &str| finding[name].as_str().unwrap().to_string();
+            seen.push((field("Id"), field("UpdatedAt")));
+        }
+        let Some(token) = page["NextToken"].as_str() else {
+            return seen;
+        };
+        request = input.clone();
+        request["NextToken"] = json!(token);
+    }
+    panic!("paging {input} does not end");
+}
+
+#[tokio::test]
+async fn the_updated_at_scan_pages_exactly_like_the_walk() {
+    let f = fixture().await;
+    // Ties in UpdatedAt (every third pair shares one), three severities, 90 findings.
+    let findings: Vec<Value> = (0..90)
+        .map(|i| {
+            let severity = ["LOW", "MEDIUM", "CRITICAL"][(i * 7 % 3) as usize];
+            finding(ACCOUNT, &format!("f{i:02}"), START_MS + i / 2, severity)
+        })
+        .collect();
+    import(&f.hub, ACCOUNT, findings).await;
+    let severity =
+        |label: &str| json!({ "SeverityLabel": [{ "Value": label, "Comparison": "EQUALS" }] });
+    let filters = [json!({}), severity("CRITICAL"), severity("INFORMATIONAL")];
+    for filter in filters {
+        for order in ["desc", "asc"] {
+            for max in [1, 7, 100] {
+                let input = json!({
+                    "Filters": filter,
+                    "SortCriteria": [{ "Field": "UpdatedAt", "SortOrder": order }],
+                    "MaxResults": max
+                });
+                let walked = all_pages(&f.hub, input.clone(), usize::MAX).await;
+                for limit in [0, 1, 5] {
+                    let scanned = all_pages(&f.hub, input.clone(), limit).await;
+                    assert_eq!(scanned, walked, "{input} scanning after {limit}");
+                }
+                let expected = match filter.get("SeverityLabel") {
+                    None => 90,
+                    Some(_) if filter.to_string().contains("CRITICAL") => 30,
+                    Some(_) => 0,
+                };
+                assert_eq!(walked.len(), expected, "{input}");
+                let mut times: Vec<&String> = walked.iter().map(|(_, t)| t).collect();
+                if order == "desc" {
+                    times.reverse();
+                }
+                assert!(times.is_sorted(), "{input}");
+            }
+        }
+    }
+}
