@@ -133,15 +133,22 @@ impl Hub {
             return Vec::new();
         };
         let prepared = filters.prepare(&index.interner);
-        let matches = |seq: &i64| {
-            account
-                .entries
-                .get(seq)
-                .is_some_and(|e| prepared.matches(&e.record, now))
-        };
         match identity_candidates(account, filters) {
-            Some(seqs) => seqs.into_iter().filter(matches).collect(),
-            None => account.entries.keys().copied().filter(matches).collect(),
+            Some(seqs) => seqs
+                .into_iter()
+                .filter(|seq| {
+                    account
+                        .entries
+                        .get(seq)
+                        .is_some_and(|e| prepared.matches(&e.record, now))
+                })
+                .collect(),
+            None => account
+                .entries
+                .iter()
+                .filter(|(_, e)| prepared.matches(&e.record, now))
+                .map(|(seq, _)| *seq)
+                .collect(),
         }
     }
 
@@ -316,6 +323,9 @@ fn scan_in_updated_order(
     count: usize,
     matches: impl Fn(&Entry) -> bool,
 ) -> Vec<(i64, i64)> {
+    if count == 0 {
+        return Vec::new();
+    }
     let mut hits: Vec<(i64, i64)> = account
         .entries
         .iter()
@@ -324,9 +334,6 @@ fn scan_in_updated_order(
         })
         .map(|(seq, e)| (e.updated_at_ms, *seq))
         .collect();
-    if count == 0 {
-        return Vec::new();
-    }
     if hits.len() > count {
         hits.select_nth_unstable_by(count - 1, |a, b| order.compare(a, b));
         hits.truncate(count);
