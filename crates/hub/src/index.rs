@@ -40,7 +40,11 @@ impl AccountIndex {
     /// Seqs that may hold the finding (ProductArn, Id): a superset, since identities are
     /// hashed; callers still match each against the filters.
     pub fn seqs_with_identity(&self, product_arn: &str, id: &str) -> impl Iterator<Item = i64> {
-        let hash = key_hash(product_arn, id);
+        self.seqs_with_key(key_hash(product_arn, id))
+    }
+
+    /// Seqs that may hold the finding whose identity hashes to `hash`.
+    fn seqs_with_key(&self, hash: u64) -> impl Iterator<Item = i64> {
         let more = self.collisions.get(&hash).map_or(&[][..], Vec::as_slice);
         self.by_key
             .get(&hash)
@@ -153,14 +157,11 @@ impl FindingsIndex {
 
     /// Seqs that may hold the finding with this identity hash.
     pub fn candidates(&self, account_id: &str, key_hash: u64) -> Vec<i64> {
-        let Some(account) = self.accounts.get(account_id) else {
-            return Vec::new();
-        };
-        let mut seqs: Vec<i64> = account.by_key.get(&key_hash).copied().into_iter().collect();
-        if let Some(more) = account.collisions.get(&key_hash) {
-            seqs.extend(more);
-        }
-        seqs
+        self.accounts
+            .get(account_id)
+            .map_or_else(Vec::new, |account| {
+                account.seqs_with_key(key_hash).collect()
+            })
     }
 
     /// Adds or replaces the finding `meta.seq` of `account_id`.
